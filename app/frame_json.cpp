@@ -15,8 +15,10 @@
 // JSON form of each MAC command's fields, in the lorawan namespace so that nlohmann finds them by ADL. Missing
 // fields take their defaults; range is checked after reading (see mac_command_from_json).
 namespace schwebe::lorawan {
-#define SCHWEBE_EMPTY_JSON(Type)                                             \
-    inline void to_json(nlohmann::json& j, const Type&) { j = nlohmann::json::object(); } \
+#define SCHWEBE_EMPTY_JSON(Type)                          \
+    inline void to_json(nlohmann::json& j, const Type&) { \
+        j = nlohmann::json::object();                     \
+    }                                                     \
     inline void from_json(const nlohmann::json&, Type&) {}
 SCHWEBE_EMPTY_JSON(LinkCheckReq)
 SCHWEBE_EMPTY_JSON(DutyCycleAns)
@@ -97,7 +99,7 @@ std::optional<std::uint64_t> uint_field(const Json& in, const char* key, std::ui
     const Json* v = find(in, key);
     if (!v) return std::nullopt;
     std::uint64_t value = 0;
-    if (v->is_number_unsigned()) {
+    if (v->is_number_unsigned() || (v->is_number_integer() && v->get<std::int64_t>() >= 0)) {
         value = v->get<std::uint64_t>();
     } else if (hex_digits != 0 && v->is_string() && v->get<std::string>().size() == hex_digits) {
         const auto bytes = lw::from_hex(v->get<std::string>());
@@ -118,12 +120,16 @@ bool bool_field(const Json& in, const char* key) {
     return v->get<bool>();
 }
 
-std::string hex16(std::uint16_t v) { return lw::to_hex(std::array<std::uint8_t, 2>{std::uint8_t(v >> 8), std::uint8_t(v)}); }
+std::string hex16(std::uint16_t v) {
+    return lw::to_hex(std::array<std::uint8_t, 2>{std::uint8_t(v >> 8), std::uint8_t(v)});
+}
 std::string hex24(std::uint32_t v) {
     return lw::to_hex(std::array<std::uint8_t, 3>{std::uint8_t(v >> 16), std::uint8_t(v >> 8), std::uint8_t(v)});
 }
 
-Json rejected(const lw::Error& e) { return Json{{"error", lw::to_string(e.reason)}, {"detail", e.detail}}; }
+Json rejected(const lw::Error& e) {
+    return Json{{"error", lw::to_string(e.reason)}, {"detail", e.detail}};
+}
 
 // ---- MAC commands ----
 
@@ -187,22 +193,53 @@ void put_mac_commands(Json& out, lw::ByteView bytes, lw::Direction dir) {
 
 // ---- decode ----
 
-void decode_data(Json& out, const lw::DataFrame& f, lw::ByteView phy, const Json& in) {
-    const lw::Direction dir = f.direction();
-    const auto nwk = typed_hex_field<lw::NwkSKey>(in, "nwk_s_key", "32 hex digits");
-    const auto app = typed_hex_field<lw::AppSKey>(in, "app_s_key", "32 hex digits");
-    const auto last = uint_field(in, dir == lw::Direction::uplink ? "last_f_cnt_up" : "last_f_cnt_down",
-                                 std::numeric_limits<std::uint32_t>::max());
-    const std::optional<std::uint32_t> last32 =
-        last ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(*last)) : std::nullopt;
-    lw::FCntMode mode = lw::FCntMode::strict;
+/// Everything decode takes besides the frame, validated before the frame is looked at.
+struct DecodeInput {
+    lw::Bytes phy;
+    std::optional<lw::NwkSKey> nwk_s_key;
+    std::optional<lw::AppSKey> app_s_key;
+    std::optional<lw::AppKey> app_key;
+    std::optional<std::uint16_t> dev_nonce;
+    std::optional<std::uint32_t> last_f_cnt_up;
+    std::optional<std::uint32_t> last_f_cnt_down;
+    lw::FCntMode f_cnt_mode = lw::FCntMode::strict;
+};
+
+std::optional<std::uint32_t> counter_field(const Json& in, const char* key) {
+    const auto v = uint_field(in, key, std::numeric_limits<std::uint32_t>::max());
+    if (!v) return std::nullopt;
+    return static_cast<std::uint32_t>(*v);
+}
+
+DecodeInput read_decode_input(const Json& in) {
+    if (!in.is_object()) throw InputError("expected a JSON object");
+    require_only(in, {"phy_payload", "nwk_s_key", "app_s_key", "app_key", "dev_nonce", "last_f_cnt_up",
+                      "last_f_cnt_down", "f_cnt_mode"});
+    DecodeInput d;
+    d.phy = required(hex_field(in, "phy_payload"), "phy_payload");
+    d.nwk_s_key = typed_hex_field<lw::NwkSKey>(in, "nwk_s_key", "32 hex digits");
+    d.app_s_key = typed_hex_field<lw::AppSKey>(in, "app_s_key", "32 hex digits");
+    d.app_key = typed_hex_field<lw::AppKey>(in, "app_key", "32 hex digits");
+    if (const auto n = uint_field(in, "dev_nonce", 0xffff, 4)) d.dev_nonce = static_cast<std::uint16_t>(*n);
+    d.last_f_cnt_up = counter_field(in, "last_f_cnt_up");
+    d.last_f_cnt_down = counter_field(in, "last_f_cnt_down");
     if (const Json* m = find(in, "f_cnt_mode")) {
         if (*m == "relaxed") {
-            mode = lw::FCntMode::relaxed;
+            d.f_cnt_mode = lw::FCntMode::relaxed;
         } else if (*m != "strict") {
             throw InputError("f_cnt_mode: expected \"strict\" or \"relaxed\"");
         }
     }
+    return d;
+}
+
+void decode_data(Json& out, const lw::DataFrame& f, const DecodeInput& in) {
+    const lw::Direction dir = f.direction();
+    const auto& nwk = in.nwk_s_key;
+    const auto& app = in.app_s_key;
+    const lw::ByteView phy = in.phy;
+    const auto last32 = dir == lw::Direction::uplink ? in.last_f_cnt_up : in.last_f_cnt_down;
+    const lw::FCntMode mode = in.f_cnt_mode;
 
     out["dev_addr"] = f.dev_addr.to_string();
     out["f_ctrl"] = Json{{"adr", f.f_ctrl.adr},
@@ -231,8 +268,9 @@ void decode_data(Json& out, const lw::DataFrame& f, lw::ByteView phy, const Json
     } else if (nwk) {
         mic_valid = f_cnt && session->verify_data_mic(dir, f.dev_addr, *f_cnt, phy.first(phy.size() - 4), f.mic);
         if (!*mic_valid) {
-            verdict = f_cnt ? lw::Error{lw::Reject::mic_mismatch, "MIC does not verify under the reconstructed frame counter"}
-                            : lw::Error{lw::Reject::fcnt_exhausted, "32-bit frame counter exhausted"};
+            verdict =
+                f_cnt ? lw::Error{lw::Reject::mic_mismatch, "MIC does not verify under the reconstructed frame counter"}
+                      : lw::Error{lw::Reject::fcnt_exhausted, "32-bit frame counter exhausted"};
         } else if (last32 && *f_cnt == *last32) {
             verdict = lw::Error{lw::Reject::fcnt_duplicate, "frame counter equals the last accepted one"};
         }
@@ -264,13 +302,13 @@ void decode_data(Json& out, const lw::DataFrame& f, lw::ByteView phy, const Json
     }
 }
 
-void decode_join_request(Json& out, const lw::JoinRequest& j, const Json& in) {
+void decode_join_request(Json& out, const lw::JoinRequest& j, const DecodeInput& in) {
     out["join_eui"] = j.join_eui.to_string();
     out["dev_eui"] = j.dev_eui.to_string();
     out["dev_nonce"] = hex16(j.dev_nonce);
     out["mic"] = lw::to_hex(j.mic);
-    if (const auto app_key = typed_hex_field<lw::AppKey>(in, "app_key", "32 hex digits")) {
-        lw::JoinCrypto crypto{*app_key};
+    if (in.app_key) {
+        lw::JoinCrypto crypto{*in.app_key};
         const auto verified = crypto.verify_join_request(j);
         out["mic_valid"] = verified.ok();
         if (!verified) {
@@ -285,45 +323,39 @@ Json cf_list_json(const std::optional<lw::CfList>& cf) {
     return Json{{"frequencies", cf->frequencies}};
 }
 
-void decode_join_accept(Json& out, const lw::EncryptedJoinAccept& a, const Json& in) {
-    const auto app_key = typed_hex_field<lw::AppKey>(in, "app_key", "32 hex digits");
-    if (!app_key) {
+void decode_join_accept(Json& out, const lw::EncryptedJoinAccept& a, const DecodeInput& in) {
+    if (!in.app_key) {
         out["encrypted"] = lw::to_hex(a.ciphertext);
         return;
     }
-    lw::JoinCrypto crypto{*app_key};
-    const auto plain = crypto.decrypt_join_accept(a);
+    lw::JoinCrypto crypto{*in.app_key};
+    const auto plain = crypto.open_join_accept(a);
     if (!plain) {
-        out = rejected(plain.error());
+        // Under a wrong AppKey the decrypted fields are noise: only the verdict is shown.
+        if (plain.error().reason == lw::Reject::mic_mismatch) out["mic_valid"] = false;
+        out["error"] = lw::to_string(plain.error().reason);
+        out["detail"] = plain.error().detail;
         return;
     }
     out["join_nonce"] = hex24(plain->join_nonce);
     out["net_id"] = plain->net_id.to_string();
     out["dev_addr"] = plain->dev_addr.to_string();
-    out["dl_settings"] = Json{{"rx1_dr_offset", plain->dl_settings.rx1_dr_offset}, {"rx2_dr", plain->dl_settings.rx2_dr}};
+    out["dl_settings"] =
+        Json{{"rx1_dr_offset", plain->dl_settings.rx1_dr_offset}, {"rx2_dr", plain->dl_settings.rx2_dr}};
     out["rx_delay"] = plain->rx_delay;
     out["cf_list"] = cf_list_json(plain->cf_list);
     out["mic"] = lw::to_hex(plain->mic);
-    const auto opened = crypto.open_join_accept(a);
-    out["mic_valid"] = opened.ok();
-    if (const auto dev_nonce = uint_field(in, "dev_nonce", 0xffff, 4)) {
-        const lw::SessionKeys keys =
-            crypto.derive_session_keys(plain->join_nonce, plain->net_id, static_cast<std::uint16_t>(*dev_nonce));
+    out["mic_valid"] = true;
+    if (in.dev_nonce) {
+        const lw::SessionKeys keys = crypto.derive_session_keys(plain->join_nonce, plain->net_id, *in.dev_nonce);
         out["nwk_s_key"] = lw::to_hex(keys.nwk_s_key.bytes());
         out["app_s_key"] = lw::to_hex(keys.app_s_key.bytes());
     }
-    if (!opened) {
-        out["error"] = lw::to_string(opened.error().reason);
-        out["detail"] = opened.error().detail;
-    }
 }
 
-Json decode_impl(const Json& in) {
-    if (!in.is_object()) throw InputError("expected a JSON object");
-    require_only(in, {"phy_payload", "nwk_s_key", "app_s_key", "app_key", "dev_nonce", "last_f_cnt_up",
-                      "last_f_cnt_down", "f_cnt_mode"});
-    const lw::Bytes phy = required(hex_field(in, "phy_payload"), "phy_payload");
-    auto parsed = lw::parse_phy_payload(phy);
+Json decode_impl(const Json& input) {
+    const DecodeInput in = read_decode_input(input);
+    auto parsed = lw::parse_phy_payload(in.phy);
     if (!parsed) return rejected(parsed.error());
 
     Json out{{"m_type", lw::to_string(parsed->mhdr.m_type)}, {"major", parsed->mhdr.major}};
@@ -331,7 +363,7 @@ Json decode_impl(const Json& in) {
         [&](const auto& body) {
             using T = std::decay_t<decltype(body)>;
             if constexpr (std::is_same_v<T, lw::DataFrame>) {
-                decode_data(out, body, phy, in);
+                decode_data(out, body, in);
             } else if constexpr (std::is_same_v<T, lw::JoinRequest>) {
                 decode_join_request(out, body, in);
             } else if constexpr (std::is_same_v<T, lw::EncryptedJoinAccept>) {
@@ -381,7 +413,8 @@ Json encode_data(const Json& in, lw::MType m_type) {
     const auto fopts = lw::FOpts::from(f_opts);
     if (!fopts) throw InputError("f_opts: more than 15 bytes (use f_port 0 for longer MAC commands)");
     f.f_opts = *fopts;
-    if (f.f_port == 0 && !f.f_opts.empty()) throw InputError("f_port 0 with f_opts is not allowed (LoRaWAN 1.0.4 §4.3.1.6)");
+    if (f.f_port == 0 && !f.f_opts.empty())
+        throw InputError("f_port 0 with f_opts is not allowed (LoRaWAN 1.0.4 §4.3.1.6)");
 
     const auto nwk = required(typed_hex_field<lw::NwkSKey>(in, "nwk_s_key", "32 hex digits"), "nwk_s_key");
     const auto app = typed_hex_field<lw::AppSKey>(in, "app_s_key", "32 hex digits");
@@ -424,8 +457,11 @@ Json encode_join_accept(const Json& in) {
         }
         lw::CfList list;
         for (std::size_t i = 0; i < freqs->size(); ++i) {
-            if (!(*freqs)[i].is_number_unsigned()) throw InputError("cf_list: frequencies are unsigned Hz values");
-            list.frequencies[i] = (*freqs)[i].get<std::uint32_t>();
+            const Json& hz = (*freqs)[i];
+            if (!hz.is_number_integer() || hz.get<std::int64_t>() < 0 || hz.get<std::int64_t>() > 0xffffffffLL) {
+                throw InputError("cf_list: frequencies are unsigned Hz values");
+            }
+            list.frequencies[i] = hz.get<std::uint32_t>();
         }
         a.cf_list = list;
     }
@@ -473,9 +509,13 @@ Json guarded(F&& f, const Json& in) {
 
 }  // namespace
 
-Json decode_frame(const Json& input) { return guarded(decode_impl, input); }
+Json decode_frame(const Json& input) {
+    return guarded(decode_impl, input);
+}
 
-Json encode_frame(const Json& input) { return guarded(encode_impl, input); }
+Json encode_frame(const Json& input) {
+    return guarded(encode_impl, input);
+}
 
 int exit_code_of(const Json& result) {
     const auto it = result.find("error");

@@ -42,8 +42,9 @@ int main(int argc, char** argv) {
         "(\"error\" names the reason), 2 invalid input");
     decode->add_flag("--pretty", pretty, "Indent the output");
     CLI::App* encode = frame->add_subcommand(
-        "encode", "Build a frame from the decode vocabulary (m_type, dev_addr, f_cnt, f_ctrl, f_opts or "
-                  "mac_commands, f_port, frm_payload, keys; join fields for joins). Exit 0 built, 2 invalid input");
+        "encode",
+        "Build a frame from the decode vocabulary (m_type, dev_addr, f_cnt, f_ctrl, f_opts or "
+        "mac_commands, f_port, frm_payload, keys; join fields for joins). Exit 0 built, 2 invalid input");
     encode->add_flag("--pretty", pretty, "Indent the output");
 
     try {

@@ -16,8 +16,8 @@ std::optional<std::uint16_t> ByteReader::u16_le() noexcept {
 
 std::optional<std::uint32_t> ByteReader::u24_le() noexcept {
     if (remaining() < 3) return std::nullopt;
-    const std::uint32_t v = std::uint32_t{data_[pos_]} | (std::uint32_t{data_[pos_ + 1]} << 8) |
-                            (std::uint32_t{data_[pos_ + 2]} << 16);
+    const std::uint32_t v =
+        std::uint32_t{data_[pos_]} | (std::uint32_t{data_[pos_ + 1]} << 8) | (std::uint32_t{data_[pos_ + 2]} << 16);
     pos_ += 3;
     return v;
 }

@@ -21,7 +21,8 @@ struct DataRate {
 /// DR0..DR7 (RP002 Table 2.4.3). DR8..DR11 (LR-FHSS) and the RFU values are not supported: nullopt.
 [[nodiscard]] std::optional<DataRate> data_rate(std::uint8_t dr) noexcept;
 /// The DR index of a LoRa spreading factor and bandwidth, or of FSK 50 kbps.
-[[nodiscard]] std::optional<std::uint8_t> dr_of_lora(std::uint8_t spreading_factor, std::uint32_t bandwidth_hz) noexcept;
+[[nodiscard]] std::optional<std::uint8_t> dr_of_lora(std::uint8_t spreading_factor,
+                                                     std::uint32_t bandwidth_hz) noexcept;
 [[nodiscard]] std::optional<std::uint8_t> dr_of_fsk(std::uint32_t bit_rate) noexcept;
 inline constexpr std::uint8_t max_dr = 7;
 

@@ -76,8 +76,6 @@ public:
     [[nodiscard]] Mic join_accept_mic(const JoinAccept& accept);
     /// Computes the MIC and encrypts: the complete PHYPayload a network server sends.
     [[nodiscard]] Result<Bytes> build_join_accept(JoinAccept accept);
-    /// Decrypts and parses without checking the MIC (for inspection). Refuses `malformed`.
-    [[nodiscard]] Result<JoinAccept> decrypt_join_accept(const EncryptedJoinAccept& accept);
     /// The device's side: decrypts, parses and checks the MIC. Refuses `malformed` or `mic_mismatch`.
     [[nodiscard]] Result<JoinAccept> open_join_accept(const EncryptedJoinAccept& accept);
 

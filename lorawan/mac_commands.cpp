@@ -9,25 +9,31 @@ namespace {
 constexpr std::uint32_t freq_unit_hz = 100;
 constexpr std::uint32_t max_freq_hz = 0xffffffU * freq_unit_hz;
 
-bool bit(std::uint8_t b, unsigned n) { return ((b >> n) & 1U) != 0; }
-std::uint8_t bits(bool v, unsigned n) { return static_cast<std::uint8_t>(v ? (1U << n) : 0U); }
+bool bit(std::uint8_t b, unsigned n) {
+    return ((b >> n) & 1U) != 0;
+}
+std::uint8_t bits(bool v, unsigned n) {
+    return static_cast<std::uint8_t>(v ? (1U << n) : 0U);
+}
 
-Result<Ok> out_of_range(std::string_view what) { return Error{Reject::field_out_of_range, what}; }
+Result<Ok> out_of_range(std::string_view what) {
+    return Error{Reject::field_out_of_range, what};
+}
 
 /// One specialization per command: CID, direction, name, payload size, and how its payload reads and writes.
 /// `read` is only called with exactly `size` bytes available.
 template <class T>
 struct Codec;
 
-#define SCHWEBE_EMPTY_COMMAND(Type, Cid, Dir, Name)                            \
-    template <>                                                                 \
-    struct Codec<Type> {                                                        \
-        static constexpr std::uint8_t cid = Cid;                                \
-        static constexpr Direction dir = Dir;                                   \
-        static constexpr std::string_view name = Name;                          \
-        static constexpr std::size_t size = 0;                                  \
-        static Type read(ByteReader&) { return {}; }                            \
-        static Result<Ok> write(const Type&, ByteWriter&) { return Ok{}; }     \
+#define SCHWEBE_EMPTY_COMMAND(Type, Cid, Dir, Name)                        \
+    template <>                                                            \
+    struct Codec<Type> {                                                   \
+        static constexpr std::uint8_t cid = Cid;                           \
+        static constexpr Direction dir = Dir;                              \
+        static constexpr std::string_view name = Name;                     \
+        static constexpr std::size_t size = 0;                             \
+        static Type read(ByteReader&) { return {}; }                       \
+        static Result<Ok> write(const Type&, ByteWriter&) { return Ok{}; } \
     }
 
 SCHWEBE_EMPTY_COMMAND(LinkCheckReq, cid::link_check, Direction::uplink, "LinkCheckReq");
@@ -156,7 +162,8 @@ struct Codec<LinkAdrReq> {
     }
     static Result<Ok> write(const LinkAdrReq& c, ByteWriter& w) {
         if (c.data_rate > 15 || c.tx_power > 15) return out_of_range("LinkADRReq DataRate/TXPower above 15");
-        if (c.ch_mask_cntl > 7 || c.nb_trans > 15) return out_of_range("LinkADRReq ChMaskCntl above 7 or NbTrans above 15");
+        if (c.ch_mask_cntl > 7 || c.nb_trans > 15)
+            return out_of_range("LinkADRReq ChMaskCntl above 7 or NbTrans above 15");
         w.u8(static_cast<std::uint8_t>((c.data_rate << 4) | c.tx_power));
         w.u16_le(c.ch_mask);
         w.u8(static_cast<std::uint8_t>((c.ch_mask_cntl << 4) | c.nb_trans));
@@ -313,19 +320,21 @@ std::optional<std::size_t> size_of(std::uint8_t cid, Direction dir) {
 
 }  // namespace
 
-std::string_view name_of(const MacCommand& command) noexcept {
+std::string_view name_of(const MacCommand& command) {
     return std::visit([](const auto& c) { return Codec<std::decay_t<decltype(c)>>::name; }, command);
 }
 
-std::uint8_t cid_of(const MacCommand& command) noexcept {
+std::uint8_t cid_of(const MacCommand& command) {
     return std::visit([](const auto& c) { return Codec<std::decay_t<decltype(c)>>::cid; }, command);
 }
 
-Direction direction_of(const MacCommand& command) noexcept {
+Direction direction_of(const MacCommand& command) {
     return std::visit([](const auto& c) { return Codec<std::decay_t<decltype(c)>>::dir; }, command);
 }
 
-std::optional<std::size_t> payload_size(std::uint8_t cid, Direction dir) noexcept { return size_of(cid, dir); }
+std::optional<std::size_t> payload_size(std::uint8_t cid, Direction dir) noexcept {
+    return size_of(cid, dir);
+}
 
 MacCommands parse_mac_commands(ByteView bytes, Direction dir) {
     MacCommands out;

@@ -144,16 +144,15 @@ struct DeviceTimeAns {
     bool operator==(const DeviceTimeAns&) const = default;
 };
 
-using MacCommand =
-    std::variant<LinkCheckReq, LinkAdrAns, DutyCycleAns, RxParamSetupAns, DevStatusAns, NewChannelAns,
-                 RxTimingSetupAns, TxParamSetupAns, DlChannelAns, DeviceTimeReq,  // uplink
-                 LinkCheckAns, LinkAdrReq, DutyCycleReq, RxParamSetupReq, DevStatusReq, NewChannelReq,
-                 RxTimingSetupReq, TxParamSetupReq, DlChannelReq, DeviceTimeAns>;  // downlink
+using MacCommand = std::variant<LinkCheckReq, LinkAdrAns, DutyCycleAns, RxParamSetupAns, DevStatusAns, NewChannelAns,
+                                RxTimingSetupAns, TxParamSetupAns, DlChannelAns, DeviceTimeReq,  // uplink
+                                LinkCheckAns, LinkAdrReq, DutyCycleReq, RxParamSetupReq, DevStatusReq, NewChannelReq,
+                                RxTimingSetupReq, TxParamSetupReq, DlChannelReq, DeviceTimeAns>;  // downlink
 
 /// The command's name as in the specification, e.g. "LinkADRReq".
-[[nodiscard]] std::string_view name_of(const MacCommand& command) noexcept;
-[[nodiscard]] std::uint8_t cid_of(const MacCommand& command) noexcept;
-[[nodiscard]] Direction direction_of(const MacCommand& command) noexcept;
+[[nodiscard]] std::string_view name_of(const MacCommand& command);
+[[nodiscard]] std::uint8_t cid_of(const MacCommand& command);
+[[nodiscard]] Direction direction_of(const MacCommand& command);
 /// Payload length of the command with this CID in this direction (without the CID byte); nullopt if unknown.
 [[nodiscard]] std::optional<std::size_t> payload_size(std::uint8_t cid, Direction dir) noexcept;
 

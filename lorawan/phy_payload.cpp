@@ -13,8 +13,8 @@ constexpr std::size_t join_accept_size = mhdr_size + 16;
 constexpr std::size_t join_accept_cf_list_size = mhdr_size + 32;
 
 constexpr std::array<std::string_view, 8> m_type_names = {
-    "join_request",        "join_accept",       "unconfirmed_data_up", "unconfirmed_data_down",
-    "confirmed_data_up",   "confirmed_data_down", "rfu",               "proprietary",
+    "join_request",        "join_accept", "unconfirmed_data_up", "unconfirmed_data_down", "confirmed_data_up",
+    "confirmed_data_down", "rfu",         "proprietary",
 };
 
 Mic read_mic(ByteReader& r) {
@@ -70,7 +70,9 @@ Result<PhyPayload> parse_join_accept(Mhdr mhdr, ByteReader& r) {
 }
 }  // namespace
 
-std::string_view to_string(MType m) noexcept { return m_type_names[static_cast<std::size_t>(m) & 7U]; }
+std::string_view to_string(MType m) noexcept {
+    return m_type_names[static_cast<std::size_t>(m) & 7U];
+}
 
 std::optional<MType> m_type_from_string(std::string_view s) noexcept {
     for (std::size_t i = 0; i < m_type_names.size(); ++i) {
@@ -173,6 +175,7 @@ Bytes serialize(const JoinRequest& j) {
 
 Bytes serialize(const EncryptedJoinAccept& a) {
     Bytes out;
+    out.reserve(mhdr_size + a.ciphertext.size());
     ByteWriter w{out};
     w.u8(Mhdr{MType::join_accept, major_lorawan_r1}.encode());
     w.bytes(a.ciphertext);
@@ -181,6 +184,7 @@ Bytes serialize(const EncryptedJoinAccept& a) {
 
 Bytes serialize(const Proprietary& p) {
     Bytes out;
+    out.reserve(mhdr_size + p.payload.size());
     ByteWriter w{out};
     w.u8(Mhdr{MType::proprietary, major_lorawan_r1}.encode());
     w.bytes(p.payload);

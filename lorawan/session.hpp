@@ -3,7 +3,8 @@
 /// the CMAC subkeys of NwkSKey are computed once, so a frame costs only its AES blocks.
 ///
 /// Data-frame MIC (LoRaWAN 1.0.4 §4.4), with B0:
-///   | 0x49 | 0x00 x4 | Dir | DevAddr (4, LE) | FCnt (4, LE) | 0x00 | len(msg) |,  msg = MHDR | FHDR | FPort | FRMPayload
+///   | 0x49 | 0x00 x4 | Dir | DevAddr (4, LE) | FCnt (4, LE) | 0x00 | len(msg) |,  msg = MHDR | FHDR | FPort |
+///   FRMPayload
 /// FRMPayload encryption (§4.3.3), keystream blocks A_i, i = 1..k:
 ///   | 0x01 | 0x00 x4 | Dir | DevAddr (4, LE) | FCnt (4, LE) | 0x00 | i |
 

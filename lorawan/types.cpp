@@ -44,7 +44,9 @@ std::uint64_t Eui64::to_u64() const noexcept {
     return v;
 }
 
-std::string Eui64::to_string() const { return to_hex(bytes_); }
+std::string Eui64::to_string() const {
+    return to_hex(bytes_);
+}
 
 std::optional<DevAddr> DevAddr::from_hex(std::string_view hex) {
     const auto v = u32_from_hex(hex, 4);
@@ -52,7 +54,9 @@ std::optional<DevAddr> DevAddr::from_hex(std::string_view hex) {
     return DevAddr{*v};
 }
 
-std::string DevAddr::to_string() const { return u32_to_hex(value_, 4); }
+std::string DevAddr::to_string() const {
+    return u32_to_hex(value_, 4);
+}
 
 std::optional<NetId> NetId::from_hex(std::string_view hex) {
     const auto v = u32_from_hex(hex, 3);
@@ -60,10 +64,14 @@ std::optional<NetId> NetId::from_hex(std::string_view hex) {
     return NetId{*v};
 }
 
-std::string NetId::to_string() const { return u32_to_hex(value_, 3); }
+std::string NetId::to_string() const {
+    return u32_to_hex(value_, 3);
+}
 
 namespace detail {
-std::optional<std::array<std::uint8_t, 16>> key_from_hex(std::string_view hex) { return fixed_from_hex<16>(hex); }
+std::optional<std::array<std::uint8_t, 16>> key_from_hex(std::string_view hex) {
+    return fixed_from_hex<16>(hex);
+}
 }  // namespace detail
 
 }  // namespace schwebe::lorawan
