@@ -31,11 +31,13 @@ struct Error {
     std::string_view detail;  ///< a static text: errors never allocate
 };
 
-template <class T>
+/// A value or the reason there is none. `E` is Error for the protocol core; other layers bring their own error
+/// type (it must not be convertible from T).
+template <class T, class E = Error>
 class [[nodiscard]] Result {
 public:
     Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor): returned as a plain value
-    Result(Error e) : v_(e) {}                 // NOLINT(google-explicit-constructor)
+    Result(E e) : v_(std::move(e)) {}          // NOLINT(google-explicit-constructor)
 
     [[nodiscard]] bool ok() const noexcept { return v_.index() == 0; }
     explicit operator bool() const noexcept { return ok(); }
@@ -57,13 +59,13 @@ public:
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
 
-    [[nodiscard]] const Error& error() const {
+    [[nodiscard]] const E& error() const {
         assert(!ok());
         return std::get<1>(v_);
     }
 
 private:
-    std::variant<T, Error> v_;
+    std::variant<T, E> v_;
 };
 
 /// For checks that produce no value.
