@@ -33,6 +33,8 @@ struct GatewayActivity {
     std::optional<common::Location> reported_location;  ///< from stat, used unless the gateway is registered
 };
 
+/// Every method may throw (the SQLite adapter throws sqlite::Error, a std::runtime_error): callers at the edge of
+/// the bridge catch, log and retry at the next flush.
 class GatewayStore {
 public:
     virtual ~GatewayStore() = default;
