@@ -4,9 +4,13 @@
 
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <string>
 
 #include "app/frame_json.hpp"
+#include "app/gateway_command.hpp"
+#include "app/serve.hpp"
+#include "common/config.hpp"
 
 namespace {
 
@@ -31,10 +35,15 @@ int main(int argc, char** argv) {
     CLI::App app{"Schwebe: a LoRaWAN network server for a city"};
     app.set_version_flag("--version", std::string("schwebe ") + SCHWEBE_VERSION);
     app.require_subcommand(1);
+    std::optional<std::string> config_file;
+    app.add_option("--config", config_file, "TOML configuration file (default: built-in defaults)")
+        ->check(CLI::ExistingFile);
+    bool json = false;
+    bool pretty = false;
 
+    // frame
     CLI::App* frame = app.add_subcommand("frame", "Decode or build a LoRaWAN frame (JSON on stdin, JSON on stdout)");
     frame->require_subcommand(1);
-    bool pretty = false;
     CLI::App* decode = frame->add_subcommand(
         "decode",
         "Decode a PHYPayload: {\"phy_payload\":hex, \"nwk_s_key\", \"app_s_key\", \"app_key\", \"dev_nonce\", "
@@ -42,10 +51,41 @@ int main(int argc, char** argv) {
         "(\"error\" names the reason), 2 invalid input");
     decode->add_flag("--pretty", pretty, "Indent the output");
     CLI::App* encode = frame->add_subcommand(
-        "encode",
-        "Build a frame from the decode vocabulary (m_type, dev_addr, f_cnt, f_ctrl, f_opts or "
-        "mac_commands, f_port, frm_payload, keys; join fields for joins). Exit 0 built, 2 invalid input");
+        "encode", "Build a frame from the decode vocabulary (m_type, dev_addr, f_cnt, f_ctrl, f_opts or "
+                  "mac_commands, f_port, frm_payload, keys; join fields for joins). Exit 0 built, 2 invalid input");
     encode->add_flag("--pretty", pretty, "Indent the output");
+
+    // config
+    CLI::App* config_cmd = app.add_subcommand("config", "Configuration");
+    config_cmd->require_subcommand(1);
+    CLI::App* config_print =
+        config_cmd->add_subcommand("print", "Print every setting's effective value and where it came from");
+    config_print->add_flag("--json", json, "Print JSON");
+
+    // gateway
+    CLI::App* gateway = app.add_subcommand("gateway", "Gateways in the configured store");
+    gateway->require_subcommand(1);
+    schwebe::app::GatewayAddArgs add_args;
+    CLI::App* gateway_add = gateway->add_subcommand("add", "Register a gateway (or update a registered one)");
+    gateway_add->add_option("--gateway-id", add_args.gateway_id, "Gateway EUI, 16 hex digits")->required();
+    gateway_add->add_option("--name", add_args.name, "Name")->required();
+    gateway_add->add_option("--lat", add_args.latitude, "Latitude, degrees");
+    gateway_add->add_option("--lon", add_args.longitude, "Longitude, degrees");
+    gateway_add->add_option("--alt", add_args.altitude, "Altitude, metres");
+    gateway_add->add_option("--tag", add_args.tags, "key=value (repeatable)");
+    CLI::App* gateway_list = gateway->add_subcommand("list", "List registered and seen gateways");
+    gateway_list->add_flag("--json", json, "Print JSON");
+    std::string remove_id;
+    CLI::App* gateway_remove = gateway->add_subcommand("remove", "Remove a gateway");
+    gateway_remove->add_option("--gateway-id", remove_id, "Gateway EUI")->required();
+
+    // serve
+    std::vector<std::string> components{"bridge", "ns", "api"};
+    CLI::App* serve = app.add_subcommand("serve", "Run Schwebe");
+    serve->add_option("--components", components,
+                      "Comma-separated: bridge (Semtech UDP), ns (network server), api (HTTP). Default: all; "
+                      "'bridge' alone publishes gateway events to MQTT for a network server elsewhere")
+        ->delimiter(',');
 
     try {
         app.parse(argc, argv);
@@ -55,5 +95,19 @@ int main(int argc, char** argv) {
 
     if (decode->parsed()) return run_json_tool(schwebe::app::decode_frame, pretty);
     if (encode->parsed()) return run_json_tool(schwebe::app::encode_frame, pretty);
+
+    auto config = schwebe::common::Config::load(config_file, schwebe::common::Config::process_environment());
+    if (!config) {
+        std::cerr << "schwebe: " << config.error() << '\n';
+        return 1;
+    }
+    if (config_print->parsed()) {
+        std::cout << (json ? config->print_json() + "\n" : config->print());
+        return 0;
+    }
+    if (gateway_add->parsed()) return schwebe::app::gateway_add(*config, add_args);
+    if (gateway_list->parsed()) return schwebe::app::gateway_list(*config, json);
+    if (gateway_remove->parsed()) return schwebe::app::gateway_remove(*config, remove_id);
+    if (serve->parsed()) return schwebe::app::serve(*config, components);
     return 1;
 }
