@@ -141,7 +141,9 @@ lorawan::Result<Config, std::string> Config::load(const std::optional<std::strin
         }
     }
 
-    for (const auto& [name, value] : env) {
+    for (const auto& variable : env) {
+        const std::string& name = variable.first;
+        const std::string& value = variable.second;
         if (!name.starts_with("SCHWEBE_")) continue;
         auto it = std::find_if(c.entries_.begin(), c.entries_.end(), [&](const Entry& e) { return env_name(e.key) == name; });
         if (it == c.entries_.end()) return "environment: unknown variable " + name;

@@ -46,7 +46,7 @@ enum class CrcStatus : std::uint8_t { ok, bad, none };
 /// How one gateway (one antenna of it) received a frame.
 struct RxInfo {
     Eui64 gateway_id;
-    std::uint32_t uplink_id = 0;           ///< random, identifies this reception in logs
+    std::uint32_t uplink_id = 0;           ///< identifies this reception in logs (a counter from a random start)
     SystemTime received_at;                ///< when the bridge received it (server clock)
     std::optional<SystemTime> time;        ///< gateway's UTC time of reception (GPS gateways)
     std::optional<std::uint64_t> gps_time_ms;  ///< ms since the GPS epoch (tmms)
