@@ -47,7 +47,8 @@ SimulatedGateway::SimulatedGateway(asio::io_context& io, lorawan::Eui64 id, Endp
       server_(server),
       version_(version),
       up_(open_socket(io, server)),
-      down_(open_socket(io, server)) {
+      down_(open_socket(io, server)),
+      keepalive_timer_(io) {
     receive(up_, false);
     receive(down_, true);
 }
@@ -73,6 +74,26 @@ Token SimulatedGateway::pull() {
     const lorawan::Bytes d = header(pull_data, t);
     down_.send_to(asio::buffer(d), server_);
     return t;
+}
+
+void SimulatedGateway::start_keepalive(std::chrono::milliseconds interval) {
+    keepalive_interval_ = interval;
+    pull();
+    schedule_keepalive();
+}
+
+void SimulatedGateway::stop_keepalive() {
+    keepalive_interval_ = std::chrono::milliseconds{0};
+    keepalive_timer_.cancel();
+}
+
+void SimulatedGateway::schedule_keepalive() {
+    keepalive_timer_.expires_after(keepalive_interval_);
+    keepalive_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || keepalive_interval_.count() == 0) return;
+        pull();
+        schedule_keepalive();
+    });
 }
 
 Token SimulatedGateway::push(const std::vector<Rxpk>& packets, const std::optional<nlohmann::json>& stat) {

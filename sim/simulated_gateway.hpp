@@ -57,6 +57,9 @@ public:
 
     /// PULL_DATA from the down socket (the keepalive that opens the downlink path).
     Token pull();
+    /// A PULL_DATA now and then every `interval`, as lora_pkt_fwd's keepalive_interval does, until stop_keepalive().
+    void start_keepalive(std::chrono::milliseconds interval);
+    void stop_keepalive();
     /// PUSH_DATA from the up socket with the packets (and a stat object, when given).
     Token push(const std::vector<Rxpk>& packets, const std::optional<nlohmann::json>& stat = std::nullopt);
     /// PUSH_DATA with this JSON text as it stands (malformed on purpose, or odd fields).
@@ -82,6 +85,7 @@ public:
 
 private:
     void receive(boost::asio::ip::udp::socket& socket, bool down);
+    void schedule_keepalive();
     void on_datagram(lorawan::ByteView data, bool down);
     lorawan::Bytes header(std::uint8_t type, Token token) const;
     Token next_token();
@@ -100,6 +104,8 @@ private:
     std::optional<std::string> tx_ack_error_ = std::string("NONE");
     bool tx_ack_with_json_ = true;
     std::vector<std::string> queued_answers_;
+    boost::asio::steady_timer keepalive_timer_;
+    std::chrono::milliseconds keepalive_interval_{0};
 };
 
 /// Runs `io` until `done()` holds or `timeout` passes; true when it holds. Tests wait on events this way, never by

@@ -384,6 +384,18 @@ TEST_CASE("a flooding gateway is rate-limited and does not starve another one", 
     CHECK(f.dropped("rate_limited") >= static_cast<std::uint64_t>(rounds * flood_per_round - 200 - 100));
 }
 
+TEST_CASE("a gateway's keepalives keep the downlink path and each is acknowledged", "[integration][bridge]") {
+    BridgeFixture f;
+    SimulatedGateway gw = f.gateway(gw_a);
+    gw.start_keepalive(std::chrono::milliseconds{20});
+    REQUIRE(run_until(f.io, [&] { return gw.pull_acks.size() >= 3; }));
+    gw.stop_keepalive();
+    CHECK(gw.acks_on_wrong_socket == 0);
+    f.bridge.send_downlink(rx1_rx2(gw_a, 3));
+    REQUIRE(run_until(f.io, [&] { return f.sink.tx_acks.size() == 1; }));
+    CHECK(gw.downlinks.at(0).on_down_socket);
+}
+
 TEST_CASE("gateways go online with their first datagram and offline after silence", "[integration][bridge]") {
     BridgeFixture f;
     SimulatedGateway gw = f.gateway(gw_a);
