@@ -115,6 +115,14 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
         return 1;
     }
 
+    const bool standalone_bridge = run_bridge && (!run_ns || mqtt_backend);
+    const bool mqtt_gateway_events = run_ns && (mqtt_backend || !run_bridge);
+    if ((standalone_bridge || mqtt_gateway_events) && !config.get_bool("mqtt.enabled")) {
+        std::cerr << "schwebe: gateway events between a separate bridge and network server travel over MQTT, but "
+                     "mqtt.enabled is false\n";
+        return 1;
+    }
+
     try {
         boost::asio::io_context io;
         common::Metrics metrics;
@@ -135,11 +143,10 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
         if (run_bridge) {
             gateway_store = std::make_unique<sqlite::SqliteGatewayStore>(*db);
             registry = std::make_unique<bridge::GatewayRegistry>(registry_options(config), gateway_store->load_gateways());
-            const bool standalone = !run_ns || mqtt_backend;
             relay.target = &network_server;
             udp = std::make_unique<bridge::UdpBridge>(io, bridge_options(config), *registry, gateway_store.get(), relay,
                                                       metrics);
-            if (standalone) {
+            if (standalone_bridge) {
                 // Standalone bridge: gateway events go to MQTT as ChirpStack Gateway Bridge JSON.
                 bridge_mqtt = std::make_unique<mqtt::Client>(io, mqtt_options(config, "bridge"));
                 bridge::MqttForwarderOptions fo;
@@ -152,7 +159,7 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
             }
             udp->start();
         }
-        if (run_ns && (mqtt_backend || !run_bridge)) {
+        if (mqtt_gateway_events) {
             // The network server takes gateway events from MQTT (a bridge runs elsewhere).
             ns_mqtt = std::make_unique<mqtt::Client>(io, mqtt_options(config, "ns"));
             mqtt::GatewayBackendOptions bo;

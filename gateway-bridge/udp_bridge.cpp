@@ -162,12 +162,7 @@ void UdpBridge::on_push_data(const Header& h, const Endpoint& from) {
         return;
     }
     PushData& data = *parsed;
-    for (const RejectedRxPacket& r : data.rejected) {
-        metrics_.counter("schwebe_bridge_rxpk_dropped_total", "rxpk entries refused, by reason",
-                         {{"reason", std::string(to_string(r.reason))}})
-            .inc();
-        drop(to_string(r.reason), from, gateway_id);
-    }
+    for (const RejectedRxPacket& r : data.rejected) drop(to_string(r.reason), from, gateway_id);
     if (!data.rxpk.empty()) {
         const auto location = registry_.location(gateway_id);
         std::uint64_t frames = 0;
@@ -285,13 +280,18 @@ void UdpBridge::send_to(lorawan::ByteView datagram, const Endpoint& to, std::str
 }
 
 void UdpBridge::drop(std::string_view reason, const Endpoint& from, const std::optional<common::Eui64>& gateway_id) {
-    metrics_.counter("schwebe_bridge_dropped_total", "datagrams and rxpk refused by the bridge, by reason",
-                     {{"reason", std::string(reason)}})
-        .inc();
-    auto it = drop_logs_.find(reason);
-    if (it == drop_logs_.end()) it = drop_logs_.emplace(std::string(reason), log::RateLimiter{5, std::chrono::seconds{10}}).first;
+    // Reasons are static strings; their counter and log limiter are looked up once, so a flood of refusals costs a
+    // map lookup each, no allocation.
+    auto it = drops_.find(reason);
+    if (it == drops_.end()) {
+        Drop d{&metrics_.counter("schwebe_bridge_dropped_total", "datagrams and rxpk refused by the bridge, by reason",
+                                 {{"reason", std::string(reason)}}),
+               log::RateLimiter{5, std::chrono::seconds{10}}};
+        it = drops_.emplace(reason, d).first;
+    }
+    it->second.counter->inc();
     std::uint64_t suppressed = 0;
-    if (!it->second.allow(steady_now_(), suppressed)) return;
+    if (!it->second.log.allow(steady_now_(), suppressed)) return;
     log::warn("gateway datagram refused", {{"reason", reason},
                                            {"from", from.port() == 0 ? std::string("-") : endpoint_text(from)},
                                            {"gateway_id", gateway_id ? gateway_id->to_string() : std::string("-")},

@@ -103,7 +103,11 @@ private:
     std::mt19937 rng_;
     bool running_ = false;
 
-    std::map<std::string, log::RateLimiter, std::less<>> drop_logs_;
+    struct Drop {
+        common::Counter* counter;
+        log::RateLimiter log;
+    };
+    std::map<std::string_view, Drop> drops_;  // keys are the static reason names
     std::map<common::Eui64, common::Counter*> gateway_counters_;
     std::array<common::Counter*, 6> datagrams_by_type_{};
     common::Counter& uplinks_;
