@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "app/device_command.hpp"
 #include "app/frame_json.hpp"
 #include "app/gateway_command.hpp"
 #include "app/serve.hpp"
@@ -35,6 +36,9 @@ int main(int argc, char** argv) {
     CLI::App app{"Schwebe: a LoRaWAN network server for a city"};
     app.set_version_flag("--version", std::string("schwebe ") + SCHWEBE_VERSION);
     app.require_subcommand(1);
+    // A usage error is one line on stderr, like every other refusal (DESIGN.md, Command line).
+    app.failure_message(
+        [](const CLI::App*, const CLI::Error& e) { return "schwebe: " + std::string(e.what()) + "\n"; });
     std::optional<std::string> config_file;
     app.add_option("--config", config_file, "TOML configuration file (default: built-in defaults)")
         ->check(CLI::ExistingFile);
@@ -79,6 +83,59 @@ int main(int argc, char** argv) {
     CLI::App* gateway_remove = gateway->add_subcommand("remove", "Remove a gateway");
     gateway_remove->add_option("--gateway-id", remove_id, "Gateway EUI")->required();
 
+    // profile
+    CLI::App* profile = app.add_subcommand("profile", "Device profiles in the configured store");
+    profile->require_subcommand(1);
+    schwebe::app::ProfileAddArgs profile_args;
+    CLI::App* profile_add = profile->add_subcommand("add", "Add a device profile");
+    profile_add->add_option("--name", profile_args.name, "Name (unique)")->required();
+    profile_add->add_option("--activation", profile_args.activation, "otaa or abp")->required();
+    profile_add->add_option("--mac-version", profile_args.mac_version, "1.0.2, 1.0.3 or 1.0.4")->required();
+    profile_add->add_option("--codec", profile_args.codec, "Payload codec (default: none)");
+    profile_add->add_option("--fcnt-mode", profile_args.f_cnt_mode,
+                            "strict (default) or relaxed (ABP devices whose counter resets at power-up)");
+    profile_add->add_option("--adr-margin-db", profile_args.adr_margin_db, "ADR installation margin, dB (default 10)");
+    profile_add->add_option("--adr", profile_args.adr, "on (default) or off");
+    profile_add->add_option("--rx1-delay", profile_args.rx1_delay_s, "RX1 delay, 1..15 s (default 1)");
+    profile_add->add_option("--rx1-dr-offset", profile_args.rx1_dr_offset, "RX1 data rate offset, 0..5 (default 0)");
+    profile_add->add_option("--rx2-dr", profile_args.rx2_dr, "RX2 data rate, 0..7 (default 0)");
+    profile_add->add_option("--rx2-frequency", profile_args.rx2_frequency_hz, "RX2 frequency, Hz (default 869525000)");
+    CLI::App* profile_list = profile->add_subcommand("list", "List device profiles");
+    profile_list->add_flag("--json", json, "Print JSON");
+
+    // device
+    CLI::App* device = app.add_subcommand("device", "Devices in the configured store");
+    device->require_subcommand(1);
+    schwebe::app::DeviceAddArgs device_args;
+    CLI::App* device_add = device->add_subcommand(
+        "add",
+        "Add a device: OTAA with --join-eui and --app-key, or ABP with --dev-addr, --nwk-s-key and --app-s-key, "
+        "as its profile says");
+    device_add->add_option("--dev-eui", device_args.dev_eui, "DevEUI, 16 hex digits")->required();
+    device_add->add_option("--name", device_args.name, "Name")->required();
+    device_add->add_option("--profile", device_args.profile, "Device profile name")->required();
+    device_add->add_option("--application", device_args.application,
+                           "Application name, created if there is none of that name (default: default)");
+    device_add->add_option("--join-eui", device_args.join_eui, "OTAA: JoinEUI, 16 hex digits");
+    device_add->add_option("--app-key", device_args.app_key, "OTAA: AppKey, 32 hex digits");
+    device_add->add_option("--dev-addr", device_args.dev_addr, "ABP: DevAddr, 8 hex digits");
+    device_add->add_option("--nwk-s-key", device_args.nwk_s_key, "ABP: NwkSKey, 32 hex digits");
+    device_add->add_option("--app-s-key", device_args.app_s_key, "ABP: AppSKey, 32 hex digits");
+    device_add->add_option("--tag", device_args.tags, "key=value (repeatable)");
+    device_add->add_option("--lat", device_args.latitude, "Latitude, degrees");
+    device_add->add_option("--lon", device_args.longitude, "Longitude, degrees");
+    device_add->add_option("--alt", device_args.altitude, "Altitude, metres");
+    std::optional<std::string> list_application;
+    CLI::App* device_list = device->add_subcommand("list", "List devices");
+    device_list->add_option("--application", list_application, "Only the devices of this application");
+    device_list->add_flag("--json", json, "Print JSON");
+    std::string device_eui;
+    CLI::App* device_show = device->add_subcommand("show", "Show one device (keys: only whether each is set)");
+    device_show->add_option("--dev-eui", device_eui, "DevEUI")->required();
+    device_show->add_flag("--json", json, "Print JSON");
+    CLI::App* device_remove = device->add_subcommand("remove", "Remove a device");
+    device_remove->add_option("--dev-eui", device_eui, "DevEUI")->required();
+
     // serve
     std::vector<std::string> components{"bridge", "ns", "api"};
     CLI::App* serve = app.add_subcommand("serve", "Run Schwebe");
@@ -108,6 +165,12 @@ int main(int argc, char** argv) {
     if (gateway_add->parsed()) return schwebe::app::gateway_add(*config, add_args);
     if (gateway_list->parsed()) return schwebe::app::gateway_list(*config, json);
     if (gateway_remove->parsed()) return schwebe::app::gateway_remove(*config, remove_id);
+    if (profile_add->parsed()) return schwebe::app::profile_add(*config, profile_args);
+    if (profile_list->parsed()) return schwebe::app::profile_list(*config, json);
+    if (device_add->parsed()) return schwebe::app::device_add(*config, device_args);
+    if (device_list->parsed()) return schwebe::app::device_list(*config, list_application, json);
+    if (device_show->parsed()) return schwebe::app::device_show(*config, device_eui, json);
+    if (device_remove->parsed()) return schwebe::app::device_remove(*config, device_eui);
     if (serve->parsed()) return schwebe::app::serve(*config, components);
     return 1;
 }

@@ -31,9 +31,66 @@ CREATE TABLE gateways (
 );
 )sql";
 
+// Version 2: applications, device profiles and devices (network-server/device_model.hpp). Ids of applications and
+// profiles are lower-case UUIDs; EUIs, DevAddrs and keys lower-case hex (keys only ever read by the server, never
+// shown). A device holds the OTAA root keys or the ABP session, as its profile's activation says; the store checks
+// that pairing (integrations/sqlite/device_registry.cpp), the schema only each value's form. Several devices may
+// share a DevAddr, hence a plain index. Sessions and frame counters come in a later migration.
+constexpr std::string_view migration_2_devices = R"sql(
+CREATE TABLE applications (
+    id          TEXT PRIMARY KEY NOT NULL
+                CHECK (length(id) = 36 AND id NOT GLOB '*[^0-9a-f-]*'),
+    name        TEXT NOT NULL UNIQUE CHECK (length(name) > 0),
+    description TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL
+);
+
+CREATE TABLE device_profiles (
+    id                    TEXT PRIMARY KEY NOT NULL
+                          CHECK (length(id) = 36 AND id NOT GLOB '*[^0-9a-f-]*'),
+    name                  TEXT NOT NULL UNIQUE CHECK (length(name) > 0),
+    region                TEXT NOT NULL DEFAULT 'EU868',
+    mac_version           TEXT NOT NULL CHECK (mac_version IN ('1.0.2', '1.0.3', '1.0.4')),
+    activation            TEXT NOT NULL CHECK (activation IN ('otaa', 'abp')),
+    f_cnt_mode            TEXT NOT NULL DEFAULT 'strict' CHECK (f_cnt_mode IN ('strict', 'relaxed')),
+    adr_enabled           INTEGER NOT NULL DEFAULT 1 CHECK (adr_enabled IN (0, 1)),
+    adr_margin_db         REAL NOT NULL DEFAULT 10,
+    rx1_delay_s           INTEGER NOT NULL DEFAULT 1 CHECK (rx1_delay_s BETWEEN 1 AND 15),
+    rx1_dr_offset         INTEGER NOT NULL DEFAULT 0 CHECK (rx1_dr_offset BETWEEN 0 AND 5),
+    rx2_dr                INTEGER NOT NULL DEFAULT 0 CHECK (rx2_dr BETWEEN 0 AND 7),
+    rx2_frequency_hz      INTEGER NOT NULL DEFAULT 869525000 CHECK (rx2_frequency_hz > 0),
+    codec                 TEXT NOT NULL DEFAULT '',
+    dev_status_interval_s INTEGER NOT NULL DEFAULT 86400 CHECK (dev_status_interval_s >= 0),
+    created_at            TEXT NOT NULL
+);
+
+CREATE TABLE devices (
+    dev_eui           TEXT PRIMARY KEY NOT NULL
+                      CHECK (length(dev_eui) = 16 AND dev_eui NOT GLOB '*[^0-9a-f]*'),
+    name              TEXT NOT NULL CHECK (length(name) > 0),
+    application_id    TEXT NOT NULL REFERENCES applications (id),
+    device_profile_id TEXT NOT NULL REFERENCES device_profiles (id),
+    join_eui          TEXT CHECK (join_eui IS NULL OR (length(join_eui) = 16 AND join_eui NOT GLOB '*[^0-9a-f]*')),
+    app_key           TEXT CHECK (app_key IS NULL OR (length(app_key) = 32 AND app_key NOT GLOB '*[^0-9a-f]*')),
+    dev_addr          TEXT CHECK (dev_addr IS NULL OR (length(dev_addr) = 8 AND dev_addr NOT GLOB '*[^0-9a-f]*')),
+    nwk_s_key         TEXT CHECK (nwk_s_key IS NULL OR (length(nwk_s_key) = 32 AND nwk_s_key NOT GLOB '*[^0-9a-f]*')),
+    app_s_key         TEXT CHECK (app_s_key IS NULL OR (length(app_s_key) = 32 AND app_s_key NOT GLOB '*[^0-9a-f]*')),
+    tags              TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(tags) AND json_type(tags) = 'object'),
+    latitude          REAL,
+    longitude         REAL,
+    altitude          REAL,
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL
+);
+
+CREATE INDEX devices_dev_addr ON devices (dev_addr);
+CREATE INDEX devices_application_id ON devices (application_id);
+)sql";
+
 // Append new migrations at the end of this list, never in between (see migrations.hpp).
 constexpr std::string_view migrations[] = {
     migration_1_gateways,
+    migration_2_devices,
 };
 
 std::runtime_error migration_error(const Database& db, const std::string& what) {
