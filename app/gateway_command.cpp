@@ -5,20 +5,13 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "common/gateway_json.hpp"
 #include "integrations/sqlite/database.hpp"
 #include "integrations/sqlite/gateway_store.hpp"
 
 namespace schwebe::app {
 
 namespace {
-std::string rfc3339(const common::SystemTime& t) {
-    const std::time_t s = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&s, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 int fail(const std::string& reason) {
     std::cerr << "schwebe: " << reason << '\n';
@@ -77,7 +70,7 @@ int gateway_list(const common::Config& config, bool json) {
                                                                     {"longitude", g.location->longitude},
                                                                     {"altitude", g.location->altitude}}
                                            : nlohmann::ordered_json(nullptr);
-                j["last_seen"] = g.last_seen ? nlohmann::ordered_json(rfc3339(*g.last_seen)) : nullptr;
+                j["last_seen"] = g.last_seen ? nlohmann::ordered_json(common::format_rfc3339(*g.last_seen)) : nullptr;
                 out.push_back(std::move(j));
             }
             std::cout << out.dump(2) << '\n';
@@ -88,7 +81,7 @@ int gateway_list(const common::Config& config, bool json) {
             std::printf("%-16s  %-10s  %-24s  %10llu  %s\n", g.gateway_id.to_string().c_str(),
                         g.registered ? "yes" : "no (seen)", g.name.c_str(),
                         static_cast<unsigned long long>(g.frames_received),
-                        g.last_seen ? rfc3339(*g.last_seen).c_str() : "-");
+                        g.last_seen ? common::format_rfc3339(*g.last_seen).c_str() : "-");
         }
         return 0;
     });

@@ -1,6 +1,6 @@
 #include "network-server/deduplicator.hpp"
 
-#include <cstdio>
+#include "common/uuid.hpp"
 
 namespace schwebe::ns {
 
@@ -76,15 +76,6 @@ void Deduplicator::expire_recent(SteadyTime now) {
     }
 }
 
-std::string Deduplicator::new_id() {
-    // RFC 4122 version 4 (random) UUID.
-    const std::uint64_t hi = (rng_() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
-    const std::uint64_t lo = (rng_() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-    char buf[37];
-    std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                  static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
-                  static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-    return buf;
-}
+std::string Deduplicator::new_id() { return common::uuid_v4(rng_); }
 
 }  // namespace schwebe::ns

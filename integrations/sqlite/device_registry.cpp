@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "common/uuid.hpp"
+
 #include "lorawan/bytes.hpp"
 
 namespace schwebe::sqlite {
@@ -519,15 +521,6 @@ std::vector<ns::Device> SqliteDeviceRegistry::find_by_dev_addr(const lorawan::De
     return collect(select_devices_by_dev_addr_, read_device);
 }
 
-std::string SqliteDeviceRegistry::new_id() {
-    // RFC 4122 version 4 (random) UUID, lower case.
-    const std::uint64_t hi = (rng_() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
-    const std::uint64_t lo = (rng_() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-    char buf[37];
-    std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                  static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
-                  static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-    return buf;
-}
+std::string SqliteDeviceRegistry::new_id() { return common::uuid_v4(rng_); }
 
 }  // namespace schwebe::sqlite
