@@ -14,6 +14,7 @@
 #include "integrations/mqtt/mqtt_client.hpp"
 #include "sim/simulated_gateway.hpp"
 #include "support/mosquitto.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace schwebe;
 namespace asio = boost::asio;
@@ -66,13 +67,12 @@ private:
 
 TEST_CASE("standalone bridge: gateway events to MQTT, downlink commands from MQTT", "[integration][serve][mqtt]") {
     test::Mosquitto broker;
-    const auto dir = std::filesystem::temp_directory_path() / ("schwebe-serve-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
+    const test::TempDir dir;
     const std::uint16_t udp_port = free_udp_port();
     SchwebeProcess schwebe{{"serve", "--components", "bridge"},
                            {{"SCHWEBE_BRIDGE_UDP_BIND", "127.0.0.1:" + std::to_string(udp_port)},
                             {"SCHWEBE_MQTT_SERVER", broker.uri()},
-                            {"SCHWEBE_STORAGE_SQLITE_PATH", (dir / "schwebe.db").string()},
+                            {"SCHWEBE_STORAGE_SQLITE_PATH", dir.db_path().string()},
                             {"SCHWEBE_LOG_LEVEL", "warn"}}};
 
     asio::io_context io;
@@ -150,5 +150,4 @@ TEST_CASE("standalone bridge: gateway events to MQTT, downlink commands from MQT
 
     observer.stop();
     CHECK(schwebe.terminate() == 0);
-    std::filesystem::remove_all(dir);
 }

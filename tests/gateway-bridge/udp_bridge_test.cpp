@@ -14,6 +14,7 @@
 #include "integrations/sqlite/gateway_store.hpp"
 #include "sim/simulated_gateway.hpp"
 #include "support/recording_sink.hpp"
+#include "support/temp_dir.hpp"
 #include "test_support.hpp"
 
 using namespace schwebe;
@@ -421,10 +422,9 @@ TEST_CASE("gateways go online with their first datagram and offline after silenc
 }
 
 TEST_CASE("gateways seen and their activity are persisted in SQLite", "[integration][bridge][sqlite]") {
-    const auto dir = std::filesystem::temp_directory_path() / ("schwebe-bridge-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
+    const test::TempDir dir;
     {
-        auto db = sqlite::Database::open((dir / "schwebe.db").string());
+        auto db = sqlite::Database::open(dir.db_path());
         sqlite::SqliteGatewayStore store{db};
         BridgeFixture f{{}, store.load_gateways(), &store};
         SimulatedGateway gw = f.gateway(gw_a);
@@ -440,5 +440,4 @@ TEST_CASE("gateways seen and their activity are persisted in SQLite", "[integrat
         REQUIRE(records[0].location.has_value());
         CHECK(records[0].location->latitude == Approx(51.25));
     }
-    std::filesystem::remove_all(dir);
 }

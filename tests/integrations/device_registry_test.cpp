@@ -17,6 +17,7 @@
 #include "integrations/sqlite/device_registry.hpp"
 #include "integrations/sqlite/gateway_store.hpp"
 #include "integrations/sqlite/migrations.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -38,28 +39,7 @@ using schwebe::sqlite::Database;
 using schwebe::sqlite::SqliteDeviceRegistry;
 using schwebe::sqlite::Statement;
 
-/// A directory of its own for one test, removed with everything in it at the end.
-class TempDir {
-public:
-    TempDir() {
-        static std::atomic<unsigned> counter{0};
-        std::random_device random;
-        path_ = fs::temp_directory_path() / ("schwebe-devices-test-" + std::to_string(::getpid()) + "-" +
-                                             std::to_string(random()) + "-" + std::to_string(counter++));
-        REQUIRE(fs::create_directory(path_));
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-
-    [[nodiscard]] fs::path db_path() const { return path_ / "schwebe.db"; }
-
-private:
-    fs::path path_;
-};
+using schwebe::test::TempDir;
 
 std::int64_t query_int(Database& db, const std::string& sql) {
     Statement statement = db.prepare(sql);

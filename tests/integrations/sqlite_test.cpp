@@ -19,6 +19,7 @@
 #include "integrations/sqlite/database.hpp"
 #include "integrations/sqlite/gateway_store.hpp"
 #include "integrations/sqlite/migrations.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -37,29 +38,7 @@ using schwebe::sqlite::SqliteGatewayStore;
 using schwebe::sqlite::Statement;
 using schwebe::sqlite::Transaction;
 
-/// A directory of its own for one test, removed with everything in it at the end.
-class TempDir {
-public:
-    TempDir() {
-        static std::atomic<unsigned> counter{0};
-        std::random_device random;
-        path_ = fs::temp_directory_path() / ("schwebe-sqlite-test-" + std::to_string(::getpid()) + "-" +
-                                             std::to_string(random()) + "-" + std::to_string(counter++));
-        REQUIRE(fs::create_directory(path_));  // false would mean the name was taken: not fresh
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-
-    [[nodiscard]] fs::path db_path() const { return path_ / "schwebe.db"; }
-    [[nodiscard]] const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
+using schwebe::test::TempDir;
 
 std::int64_t query_int(Database& db, const std::string& sql) {
     Statement statement = db.prepare(sql);

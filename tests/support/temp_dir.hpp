@@ -1,0 +1,38 @@
+#pragma once
+// A directory of its own for one test, removed with everything in it at the end.
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <atomic>
+#include <filesystem>
+#include <random>
+#include <string>
+
+namespace schwebe::test {
+
+class TempDir {
+public:
+    TempDir() {
+        static std::atomic<unsigned> counter{0};
+        std::random_device random;
+        path_ = std::filesystem::temp_directory_path() /
+                ("schwebe-test-" + std::to_string(::getpid()) + "-" + std::to_string(random()) + "-" +
+                 std::to_string(counter++));
+        REQUIRE(std::filesystem::create_directory(path_));  // false would mean the name was taken: not fresh
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+
+    [[nodiscard]] std::filesystem::path db_path() const { return path_ / "schwebe.db"; }
+    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+}  // namespace schwebe::test
