@@ -14,7 +14,7 @@
 #include "integrations/mqtt/mqtt_client.hpp"
 #include "sim/simulated_gateway.hpp"
 #include "support/mosquitto.hpp"
-#include "support/temp_dir.hpp"
+#include "support/sqlite_files.hpp"
 
 using namespace schwebe;
 namespace asio = boost::asio;

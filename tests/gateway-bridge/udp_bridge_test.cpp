@@ -14,7 +14,7 @@
 #include "integrations/sqlite/gateway_store.hpp"
 #include "sim/simulated_gateway.hpp"
 #include "support/recording_sink.hpp"
-#include "support/temp_dir.hpp"
+#include "support/sqlite_files.hpp"
 #include "test_support.hpp"
 
 using namespace schwebe;

@@ -17,7 +17,7 @@
 #include "integrations/sqlite/device_registry.hpp"
 #include "integrations/sqlite/gateway_store.hpp"
 #include "integrations/sqlite/migrations.hpp"
-#include "support/temp_dir.hpp"
+#include "support/sqlite_files.hpp"
 
 namespace {
 
@@ -41,13 +41,7 @@ using schwebe::sqlite::Statement;
 
 using schwebe::test::TempDir;
 
-std::int64_t query_int(Database& db, const std::string& sql) {
-    Statement statement = db.prepare(sql);
-    REQUIRE(statement.step());
-    const auto value = statement.column_int64(0);
-    statement.reset();
-    return value;
-}
+using schwebe::test::query_int;
 
 bool table_exists(Database& db, const std::string& name) {
     return query_int(db, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = '" + name + "'") == 1;

@@ -61,6 +61,28 @@ struct FakeDownlinkSender : schwebe::common::DownlinkSender {
     void send_downlink(DownlinkFrame frame) override { frames.push_back(std::move(frame)); }
 };
 
+/// A forwarder (bridge side) and a backend (network-server side) talking through one broker, both connected.
+struct Pipeline {
+    explicit Pipeline(schwebe::mqtt::GatewayBackendOptions backend_options = {})
+        : bridge_client(io.io, options_for(broker.uri(), "bridge")),
+          ns_client(io.io, options_for(broker.uri(), "ns")),
+          forwarder(bridge_client, udp),
+          backend(ns_client, network_server, std::move(backend_options)) {
+        bridge_client.start();
+        ns_client.start();
+        REQUIRE(io.run_until([&] { return bridge_client.connected() && ns_client.connected(); }));
+    }
+
+    Mosquitto broker;
+    Io io;
+    Client bridge_client;
+    Client ns_client;
+    FakeDownlinkSender udp;
+    schwebe::test::RecordingSink network_server;
+    schwebe::bridge::MqttForwarder forwarder;
+    schwebe::mqtt::MqttGatewayBackend backend;
+};
+
 Eui64 gateway_id(const char* hex = "0016c001f153a14c") {
     return *Eui64::from_hex(hex);
 }
@@ -235,17 +257,11 @@ TEST_CASE("publishes beyond the buffer bound are refused, pending ones fail at s
 }
 
 TEST_CASE("gateway events go from the forwarder through the broker to the backend unchanged", "[integration][mqtt]") {
-    Mosquitto broker;
-    Io io;
-    Client bridge_client(io.io, options_for(broker.uri(), "bridge"));
-    Client ns_client(io.io, options_for(broker.uri(), "ns"));
-    FakeDownlinkSender udp;
-    schwebe::test::RecordingSink network_server;
-    schwebe::bridge::MqttForwarder forwarder(bridge_client, udp);
-    schwebe::mqtt::MqttGatewayBackend backend(ns_client, network_server);
-    bridge_client.start();
-    ns_client.start();
-    REQUIRE(io.run_until([&] { return bridge_client.connected() && ns_client.connected(); }));
+    Pipeline pipeline;
+    auto& io = pipeline.io;
+    auto& network_server = pipeline.network_server;
+    auto& forwarder = pipeline.forwarder;
+    auto& backend = pipeline.backend;
 
     const auto uplink = an_uplink();
     schwebe::common::GatewayStats stats;
@@ -280,7 +296,7 @@ TEST_CASE("gateway events go from the forwarder through the broker to the backen
     CHECK(backend.events() == 4);
 
     // The connection state is retained: a network server that starts later learns it at once.
-    Client late_client(io.io, options_for(broker.uri(), "ns-late"));
+    Client late_client(io.io, options_for(pipeline.broker.uri(), "ns-late"));
     schwebe::test::RecordingSink late_server;
     schwebe::mqtt::MqttGatewayBackend late_backend(late_client, late_server);
     late_client.start();
@@ -321,42 +337,21 @@ TEST_CASE("the backend stamps ChirpStack bridge events without a server time and
 }
 
 TEST_CASE("a backend in a share group receives gateway events", "[integration][mqtt]") {
-    Mosquitto broker;
-    Io io;
-    Client bridge_client(io.io, options_for(broker.uri(), "bridge"));
-    Client ns_client(io.io, options_for(broker.uri(), "ns-a"));
-    FakeDownlinkSender udp;
-    schwebe::test::RecordingSink network_server;
-    schwebe::bridge::MqttForwarder forwarder(bridge_client, udp);
-    schwebe::mqtt::MqttGatewayBackend backend(ns_client, network_server, {.share_group = "schwebe"});
-    bridge_client.start();
-    ns_client.start();
-    REQUIRE(io.run_until([&] { return bridge_client.connected() && ns_client.connected(); }));
-    forwarder.on_uplink(an_uplink());
-    REQUIRE(io.run_until([&] { return network_server.uplinks.size() == 1; }));
-    CHECK(network_server.uplinks[0] == an_uplink());
+    Pipeline p{{.share_group = "schwebe"}};
+    p.forwarder.on_uplink(an_uplink());
+    REQUIRE(p.io.run_until([&] { return p.network_server.uplinks.size() == 1; }));
+    CHECK(p.network_server.uplinks[0] == an_uplink());
 }
 
 TEST_CASE("downlinks go from the backend through the broker to the bridge's UDP side unchanged",
           "[integration][mqtt]") {
-    Mosquitto broker;
-    Io io;
-    Client bridge_client(io.io, options_for(broker.uri(), "bridge"));
-    Client ns_client(io.io, options_for(broker.uri(), "ns"));
-    FakeDownlinkSender udp;
-    schwebe::test::RecordingSink network_server;
-    schwebe::bridge::MqttForwarder forwarder(bridge_client, udp);
-    schwebe::mqtt::MqttGatewayBackend backend(ns_client, network_server);
-    bridge_client.start();
-    ns_client.start();
-    REQUIRE(io.run_until([&] { return bridge_client.connected() && ns_client.connected(); }));
-
+    Pipeline p;
     const DownlinkFrame downlink = a_downlink();
-    backend.send_downlink(downlink);
-    REQUIRE(io.run_until([&] { return udp.frames.size() == 1; }));
-    CHECK(udp.frames[0] == downlink);
-    CHECK(forwarder.downlinks() == 1);
-    CHECK(forwarder.drops().empty());
+    p.backend.send_downlink(downlink);
+    REQUIRE(p.io.run_until([&] { return p.udp.frames.size() == 1; }));
+    CHECK(p.udp.frames[0] == downlink);
+    CHECK(p.forwarder.downlinks() == 1);
+    CHECK(p.forwarder.drops().empty());
 }
 
 TEST_CASE("bad downlink commands are dropped and counted, the next good one passes", "[integration][mqtt]") {

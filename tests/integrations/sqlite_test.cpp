@@ -19,7 +19,7 @@
 #include "integrations/sqlite/database.hpp"
 #include "integrations/sqlite/gateway_store.hpp"
 #include "integrations/sqlite/migrations.hpp"
-#include "support/temp_dir.hpp"
+#include "support/sqlite_files.hpp"
 
 namespace {
 
@@ -40,13 +40,7 @@ using schwebe::sqlite::Transaction;
 
 using schwebe::test::TempDir;
 
-std::int64_t query_int(Database& db, const std::string& sql) {
-    Statement statement = db.prepare(sql);
-    REQUIRE(statement.step());
-    const auto value = statement.column_int64(0);
-    statement.reset();
-    return value;
-}
+using schwebe::test::query_int;
 
 std::string query_text(Database& db, const std::string& sql) {
     Statement statement = db.prepare(sql);

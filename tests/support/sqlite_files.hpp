@@ -1,5 +1,5 @@
 #pragma once
-// A directory of its own for one test, removed with everything in it at the end.
+// Real SQLite files for tests: a fresh directory per test, and a one-value query.
 
 #include <unistd.h>
 
@@ -9,8 +9,11 @@
 #include <random>
 #include <string>
 
+#include "integrations/sqlite/database.hpp"
+
 namespace schwebe::test {
 
+/// A directory of its own for one test, removed with everything in it at the end.
 class TempDir {
 public:
     TempDir() {
@@ -34,5 +37,14 @@ public:
 private:
     std::filesystem::path path_;
 };
+
+/// The single integer a query yields (PRAGMA values, counts).
+inline std::int64_t query_int(sqlite::Database& db, const std::string& sql) {
+    sqlite::Statement statement = db.prepare(sql);
+    REQUIRE(statement.step());
+    const auto value = statement.column_int64(0);
+    statement.reset();
+    return value;
+}
 
 }  // namespace schwebe::test
