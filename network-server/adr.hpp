@@ -29,7 +29,8 @@ struct AdrDecision {
     bool operator==(const AdrDecision&) const = default;
 };
 
-/// The settings ADR wants. Equal to the input's when nothing should change (no history, a DR above max_dr, FSK).
+/// The settings ADR wants: the input's DR and power when nothing should change (no history, a DR above max_dr, FSK),
+/// with NbTrans still following the measured loss (0 % below a full history).
 [[nodiscard]] AdrDecision adr_decide(const AdrInput& input);
 
 /// Percent of uplinks lost between the first and last of `history`, from the gaps in their counters; 0 with fewer

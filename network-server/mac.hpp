@@ -22,7 +22,7 @@ namespace schwebe::ns {
 /// Distinct gateways among the receptions.
 [[nodiscard]] std::uint8_t gateway_count(std::span<const common::RxInfo> rx_info) noexcept;
 
-/// LinkCheckAns (§5.2): margin = best SNR − the SNR the uplink's DR needs, in whole dB, clamped to 0..254; GwCnt =
+/// LinkCheckAns (§5.1): margin = best SNR − the SNR the uplink's DR needs, in whole dB, clamped to 0..254; GwCnt =
 /// distinct gateways (at most 255).
 [[nodiscard]] lorawan::LinkCheckAns link_check_ans(std::span<const common::RxInfo> rx_info, std::uint8_t dr);
 
