@@ -2,6 +2,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <cmath>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -15,28 +17,60 @@
 #include "integrations/mqtt/mqtt_gateway_backend.hpp"
 #include "integrations/sqlite/database.hpp"
 #include "integrations/sqlite/gateway_store.hpp"
+#include "integrations/sqlite/ns_store.hpp"
+#include "lorawan/eu868.hpp"
+#include "network-server/network_server.hpp"
 
 namespace schwebe::app {
 
 namespace {
 
-/// Stands in for the network server until it exists (issue: network server): counts and logs what the gateways
-/// deliver, so that `schwebe serve` already shows traffic arriving.
-class UplinkLog final : public common::GatewayEventSink {
+/// Where network server events go until the application integrations (MQTT, SQLite readings) consume them: one
+/// log line each, so that `schwebe serve` shows what it accepts. Payloads are application data, never key material.
+class EventLog final : public ns::EventSink {
 public:
-    void on_uplink(common::UplinkFrame f) override {
-        log::debug("uplink", {{"gateway_id", f.rx_info.gateway_id.to_string()},
-                              {"bytes", f.phy_payload.size()},
-                              {"frequency", f.tx_info.frequency_hz},
-                              {"rssi", f.rx_info.rssi}});
+    void on_event(ns::Event event) override {
+        const auto& info = ns::device_info_of(event);
+        if (const auto* up = std::get_if<ns::UplinkEvent>(&event)) {
+            log::info("event up", {{"dev_eui", info.dev_eui.to_string()},
+                                   {"dev_addr", up->dev_addr.to_string()},
+                                   {"f_cnt", up->f_cnt},
+                                   {"f_port", up->f_port ? std::to_string(*up->f_port) : std::string("none")},
+                                   {"confirmed", up->confirmed},
+                                   {"dr", up->dr},
+                                   {"gateways", up->rx_info.size()},
+                                   {"data", lorawan::to_hex(up->data)}});
+        } else if (const auto* join = std::get_if<ns::JoinEvent>(&event)) {
+            log::info("event join", {{"dev_eui", info.dev_eui.to_string()}, {"dev_addr", join->dev_addr.to_string()}});
+        } else if (const auto* ack = std::get_if<ns::AckEvent>(&event)) {
+            log::info("event ack", {{"dev_eui", info.dev_eui.to_string()},
+                                    {"queue_item_id", ack->queue_item_id},
+                                    {"acknowledged", ack->acknowledged}});
+        } else if (const auto* tx = std::get_if<ns::TxAckEvent>(&event)) {
+            log::info("event txack", {{"dev_eui", info.dev_eui.to_string()},
+                                      {"downlink_id", tx->downlink_id},
+                                      {"f_cnt_down", tx->f_cnt_down},
+                                      {"status", common::to_string(tx->status)}});
+        } else if (const auto* st = std::get_if<ns::StatusEvent>(&event)) {
+            log::info("event status", {{"dev_eui", info.dev_eui.to_string()},
+                                       {"margin", st->margin},
+                                       {"battery_level", st->battery_level}});
+        } else if (const auto* lg = std::get_if<ns::LogEvent>(&event)) {
+            log::info("event log", {{"dev_eui", info.dev_eui.to_string()},
+                                    {"code", lg->code},
+                                    {"description", lg->description}});
+        }
     }
-    void on_stats(common::GatewayStats s) override {
-        log::debug("gateway stats", {{"gateway_id", s.gateway_id.to_string()}, {"rx_ok", s.rx_ok}});
+};
+
+/// The network server is built before the gateway path it sends downlinks through (the in-process bridge, or MQTT
+/// command topics), because the bridge needs the network server as its event sink; this relay closes the loop.
+class DownlinkRelay final : public common::DownlinkSender {
+public:
+    common::DownlinkSender* target = nullptr;
+    void send_downlink(common::DownlinkFrame frame) override {
+        if (target) target->send_downlink(std::move(frame));
     }
-    void on_tx_ack(common::DownlinkTxAck a) override {
-        log::info("downlink result", {{"gateway_id", a.gateway_id.to_string()}, {"downlink_id", a.downlink_id}});
-    }
-    void on_conn_state(common::GatewayConnState) override {}
 };
 
 /// The bridge and the MQTT forwarder each need the other at construction; this sink is created first and pointed
@@ -44,10 +78,18 @@ public:
 class SinkRelay final : public common::GatewayEventSink {
 public:
     common::GatewayEventSink* target = nullptr;
-    void on_uplink(common::UplinkFrame f) override { target->on_uplink(std::move(f)); }
-    void on_stats(common::GatewayStats s) override { target->on_stats(std::move(s)); }
-    void on_tx_ack(common::DownlinkTxAck a) override { target->on_tx_ack(std::move(a)); }
-    void on_conn_state(common::GatewayConnState c) override { target->on_conn_state(c); }
+    void on_uplink(common::UplinkFrame f) override {
+        if (target) target->on_uplink(std::move(f));
+    }
+    void on_stats(common::GatewayStats s) override {
+        if (target) target->on_stats(std::move(s));
+    }
+    void on_tx_ack(common::DownlinkTxAck a) override {
+        if (target) target->on_tx_ack(std::move(a));
+    }
+    void on_conn_state(common::GatewayConnState c) override {
+        if (target) target->on_conn_state(c);
+    }
 };
 
 mqtt::Options mqtt_options(const common::Config& c, const std::string& role) {
@@ -91,6 +133,47 @@ bridge::UdpBridgeOptions bridge_options(const common::Config& c) {
     return o;
 }
 
+ns::NetworkServerOptions network_server_options(const common::Config& c) {
+    ns::NetworkServerOptions o;
+    o.dedup.window = std::chrono::milliseconds{c.get_int("network_server.dedup_window_ms")};
+    o.dedup.cooldown = std::chrono::milliseconds{c.get_int("network_server.dedup_cooldown_ms")};
+    if (o.dedup.window.count() < 0 || o.dedup.cooldown.count() < 0) {
+        throw std::invalid_argument("network_server.dedup_window_ms and dedup_cooldown_ms must not be negative");
+    }
+    const auto net_id = lorawan::NetId::from_hex(c.get("network_server.net_id"));
+    if (!net_id) {
+        throw std::invalid_argument("network_server.net_id: expected 6 hex digits, got '" +
+                                    c.get("network_server.net_id") + "'");
+    }
+    o.net_id = *net_id;
+    o.cf_list_hz = {};
+    const std::string& channels = c.get("network_server.extra_channels_mhz");
+    std::size_t index = 0;
+    for (std::size_t pos = 0; pos < channels.size();) {
+        const auto comma = std::min(channels.find(',', pos), channels.size());
+        const std::string item = channels.substr(pos, comma - pos);
+        pos = comma + 1;
+        char* end = nullptr;
+        const double mhz = std::strtod(item.c_str(), &end);
+        const auto hz = static_cast<std::uint32_t>(std::llround(mhz * 1e6));
+        if (item.empty() || end != item.c_str() + item.size() || index >= o.cf_list_hz.size() ||
+            hz < lorawan::eu868::min_frequency_hz || hz > lorawan::eu868::max_frequency_hz || hz % 100 != 0) {
+            throw std::invalid_argument("network_server.extra_channels_mhz: expected up to 5 EU868 frequencies in "
+                                        "MHz, comma-separated, got '" + channels + "'");
+        }
+        o.cf_list_hz[index++] = hz;
+    }
+    const auto power = c.get_int("network_server.downlink_tx_power_dbm");
+    if (power < 0 || power > 30) throw std::invalid_argument("network_server.downlink_tx_power_dbm: expected 0..30");
+    o.rx1_tx_power_dbm = o.rx2_tx_power_dbm = static_cast<std::int32_t>(power);
+    const auto retries = c.get_int("network_server.confirmed_downlink_retries");
+    if (retries < 0 || retries > 15) {
+        throw std::invalid_argument("network_server.confirmed_downlink_retries: expected 0..15");
+    }
+    o.confirmed_downlink_retries = static_cast<std::uint8_t>(retries);
+    return o;
+}
+
 }  // namespace
 
 int serve(const common::Config& config, const std::vector<std::string>& components) {
@@ -126,7 +209,10 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
     try {
         boost::asio::io_context io;
         common::Metrics metrics;
-        UplinkLog network_server;
+        EventLog event_log;
+        DownlinkRelay downlinks;
+        std::unique_ptr<sqlite::SqliteNsStore> ns_store;
+        std::unique_ptr<ns::NetworkServer> network_server;
         std::optional<sqlite::Database> db;
         std::unique_ptr<sqlite::SqliteGatewayStore> gateway_store;
         std::unique_ptr<mqtt::Client> bridge_mqtt;
@@ -140,10 +226,15 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
         db.emplace(sqlite::Database::open(config.get("storage.sqlite_path")));
         log::info("storage open", {{"sqlite_path", config.get("storage.sqlite_path")}});
 
+        if (run_ns) {
+            ns_store = std::make_unique<sqlite::SqliteNsStore>(*db);
+            network_server = std::make_unique<ns::NetworkServer>(io, network_server_options(config), *ns_store,
+                                                                 downlinks, event_log, metrics);
+            relay.target = network_server.get();
+        }
         if (run_bridge) {
             gateway_store = std::make_unique<sqlite::SqliteGatewayStore>(*db);
             registry = std::make_unique<bridge::GatewayRegistry>(registry_options(config), gateway_store->load_gateways());
-            relay.target = &network_server;
             udp = std::make_unique<bridge::UdpBridge>(io, bridge_options(config), *registry, gateway_store.get(), relay,
                                                       metrics);
             if (standalone_bridge) {
@@ -157,6 +248,7 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
                 log::info("bridge publishes gateway events to MQTT",
                           {{"server", config.get("mqtt.server")}, {"topic_prefix", fo.topic_prefix}});
             }
+            if (!standalone_bridge) downlinks.target = udp.get();
             udp->start();
         }
         if (mqtt_gateway_events) {
@@ -164,17 +256,22 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
             ns_mqtt = std::make_unique<mqtt::Client>(io, mqtt_options(config, "ns"));
             mqtt::GatewayBackendOptions bo;
             bo.topic_prefix = config.get("bridge.mqtt_topic_prefix");
-            backend = std::make_unique<mqtt::MqttGatewayBackend>(*ns_mqtt, network_server, bo);
+            backend = std::make_unique<mqtt::MqttGatewayBackend>(*ns_mqtt, *network_server, bo);
+            downlinks.target = backend.get();
             ns_mqtt->start();
             log::info("network server takes gateway events from MQTT", {{"server", config.get("mqtt.server")}});
         }
-        if (run_ns) log::warn("the network server pipeline is not built yet: uplinks are counted and logged only");
+        if (run_ns) {
+            log::info("network server running", {{"net_id", config.get("network_server.net_id")},
+                                                 {"dedup_window_ms", config.get("network_server.dedup_window_ms")}});
+        }
         if (wanted.contains("api")) log::warn("the HTTP API is not built yet", {{"api_bind", config.get("api.bind")}});
 
         boost::asio::signal_set signals(io, SIGINT, SIGTERM);
         signals.async_wait([&](const boost::system::error_code& ec, int signal) {
             if (ec) return;
             log::info("stopping", {{"signal", signal}});
+            if (network_server) network_server->stop();
             if (udp) udp->stop();
             if (bridge_mqtt) bridge_mqtt->stop();
             if (ns_mqtt) ns_mqtt->stop();

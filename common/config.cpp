@@ -37,9 +37,16 @@ const std::vector<SettingSpec> specs = {
     {"mqtt.cert_file", K::string, "", "client certificate for ssl:// brokers"},
     {"mqtt.key_file", K::string, "", "client key for ssl:// brokers", true},
     {"network_server.dedup_window_ms", K::integer, "200", "how long copies of a frame are collected"},
+    {"network_server.dedup_cooldown_ms", K::integer, "1000",
+     "copies arriving this long after their window closed are dropped as late"},
     {"network_server.net_id", K::string, "000000", "NetID (6 hex digits) DevAddrs are allocated from"},
     {"network_server.gateway_backend", K::string, "udp",
      "udp: the in-process bridge; mqtt: gateway events from MQTT (a standalone bridge elsewhere)"},
+    {"network_server.extra_channels_mhz", K::string, "867.1,867.3,867.5,867.7,867.9",
+     "channels 3..7 sent in the join-accept CFList (EU868), comma-separated MHz; empty for none"},
+    {"network_server.downlink_tx_power_dbm", K::integer, "14", "transmit power of downlinks (RX1 and RX2)"},
+    {"network_server.confirmed_downlink_retries", K::integer, "2",
+     "a confirmed downlink is sent again this many times before ack reports acknowledged=false"},
     {"log.level", K::string, "info", "debug, info, warn or error"},
 };
 

@@ -1,7 +1,6 @@
 #include "integrations/sqlite/device_registry.hpp"
 
-#include <sqlite3.h>
-
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -10,7 +9,7 @@
 #include <utility>
 
 #include "common/uuid.hpp"
-
+#include "integrations/sqlite/device_rows.hpp"
 #include "lorawan/bytes.hpp"
 
 namespace schwebe::sqlite {
@@ -19,6 +18,11 @@ namespace {
 
 using json = nlohmann::json;
 using lorawan::Ok;
+using rows::collect;
+using rows::first;
+using rows::key_hex;
+using rows::now_text;
+using rows::WriteScope;
 using Check = lorawan::Result<Ok, RegistryError>;
 
 // ---- SQL -----------------------------------------------------------------------------------------------------------
@@ -33,27 +37,6 @@ INSERT INTO device_profiles (id, name, region, mac_version, activation, f_cnt_mo
                              created_at)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
 )sql";
-constexpr std::string_view profile_columns = R"sql(
-SELECT id, name, region, mac_version, activation, f_cnt_mode, adr_enabled, adr_margin_db, rx1_delay_s,
-       rx1_dr_offset, rx2_dr, rx2_frequency_hz, codec, dev_status_interval_s
-FROM device_profiles )sql";
-enum ProfileColumn : int {
-    pc_id,
-    pc_name,
-    pc_region,
-    pc_mac_version,
-    pc_activation,
-    pc_f_cnt_mode,
-    pc_adr_enabled,
-    pc_adr_margin_db,
-    pc_rx1_delay_s,
-    pc_rx1_dr_offset,
-    pc_rx2_dr,
-    pc_rx2_frequency_hz,
-    pc_codec,
-    pc_dev_status_interval_s,
-};
-
 // ?1 dev_eui … ?13 altitude, ?14 the time of the write (created_at of a new row, updated_at of both).
 constexpr std::string_view insert_device_sql = R"sql(
 INSERT INTO devices (dev_eui, name, application_id, device_profile_id, join_eui, app_key, dev_addr, nwk_s_key,
@@ -66,172 +49,47 @@ UPDATE devices SET name = ?2, application_id = ?3, device_profile_id = ?4, join_
                    altitude = ?13, updated_at = ?14
 WHERE dev_eui = ?1
 )sql";
-constexpr std::string_view device_columns = R"sql(
-SELECT dev_eui, name, application_id, device_profile_id, join_eui, app_key, dev_addr, nwk_s_key, app_s_key, tags,
-       latitude, longitude, altitude
-FROM devices )sql";
-enum DeviceColumn : int {
-    dc_dev_eui,
-    dc_name,
-    dc_application_id,
-    dc_device_profile_id,
-    dc_join_eui,
-    dc_app_key,
-    dc_dev_addr,
-    dc_nwk_s_key,
-    dc_app_s_key,
-    dc_tags,
-    dc_latitude,
-    dc_longitude,
-    dc_altitude,
-};
+
+constexpr std::string_view select_session_keys_sql =
+    "SELECT dev_addr, nwk_s_key, app_s_key FROM device_sessions WHERE dev_eui = ?1";
 
 std::string with(std::string_view select, std::string_view rest) {
     return std::string(select) + std::string(rest);
 }
 
-// ---- Transactions --------------------------------------------------------------------------------------------------
+std::string profile_query(std::string_view rest) {
+    return with("SELECT " + std::string(rows::profile_columns) + " FROM device_profiles p ", rest);
+}
 
-/// A transaction of its own, or none when the caller already holds one open on the connection.
-class WriteScope {
-public:
-    explicit WriteScope(Database& db) {
-        if (!db.in_transaction()) own_.emplace(db);
-    }
-    void commit() {
-        if (own_) own_->commit();
-    }
+std::string device_query(std::string_view rest) {
+    return with("SELECT " + std::string(rows::device_columns) + " FROM devices d ", rest);
+}
 
-private:
-    std::optional<Transaction> own_;
-};
+/// What makes an ABP session the same session: its address and keys, as stored.
+using SessionIdentity = std::array<std::string, 3>;
 
-std::string now_text() {
-    return format_timestamp(std::chrono::system_clock::now());
+SessionIdentity read_session_identity(const Statement& row) {
+    return {row.column_text(0), row.column_text(1), row.column_text(2)};
 }
 
 // ---- Reading rows back ---------------------------------------------------------------------------------------------
-
-/// A stored value that this code cannot read back: written by hand, or by another tool, in the wrong form.
-[[noreturn]] void bad_row(std::string_view table, const std::string& key, std::string_view column,
-                          std::string_view detail) {
-    throw Error(SQLITE_MISMATCH, "sqlite: " + std::string(table) + " row " + key + ": bad " + std::string(column) +
-                                     ": " + std::string(detail));
-}
-
-/// Runs `statement` (bound already) to its end and reads each row with `read`; a bad row leaves no snapshot open.
-template <class Read>
-auto collect(Statement& statement, Read read) {
-    std::vector<decltype(read(statement))> rows;
-    try {
-        while (statement.step()) rows.push_back(read(statement));
-    } catch (...) {
-        statement.reset();
-        throw;
-    }
-    return rows;
-}
-
-template <class Read>
-auto first(Statement& statement, Read read) -> std::optional<decltype(read(statement))> {
-    auto rows = collect(statement, read);
-    if (rows.empty()) return std::nullopt;
-    return std::move(rows.front());
-}
 
 ns::Application read_application(const Statement& row) {
     return ns::Application{.id = row.column_text(0), .name = row.column_text(1), .description = row.column_text(2)};
 }
 
-template <class T>
-T small_int(const Statement& row, int column, const std::string& key, std::string_view name, std::int64_t max) {
-    const auto value = row.column_int64(column);
-    if (value < 0 || value > max) bad_row("device_profiles", key, name, "out of range: " + std::to_string(value));
-    return static_cast<T>(value);
-}
-
 ns::DeviceProfile read_profile(const Statement& row) {
-    ns::DeviceProfile p;
-    p.id = row.column_text(pc_id);
-    p.name = row.column_text(pc_name);
-    p.region = row.column_text(pc_region);
-    const auto mac_version = ns::mac_version_from_string(row.column_text(pc_mac_version));
-    if (!mac_version) bad_row("device_profiles", p.id, "mac_version", row.column_text(pc_mac_version));
-    p.mac_version = *mac_version;
-    const auto activation = ns::activation_from_string(row.column_text(pc_activation));
-    if (!activation) bad_row("device_profiles", p.id, "activation", row.column_text(pc_activation));
-    p.activation = *activation;
-    const auto f_cnt_mode = ns::f_cnt_mode_from_string(row.column_text(pc_f_cnt_mode));
-    if (!f_cnt_mode) bad_row("device_profiles", p.id, "f_cnt_mode", row.column_text(pc_f_cnt_mode));
-    p.f_cnt_mode = *f_cnt_mode;
-    p.adr_enabled = row.column_int64(pc_adr_enabled) != 0;
-    p.adr_margin_db = row.column_double(pc_adr_margin_db);
-    p.rx1_delay_s = small_int<std::uint8_t>(row, pc_rx1_delay_s, p.id, "rx1_delay_s", 255);
-    p.rx1_dr_offset = small_int<std::uint8_t>(row, pc_rx1_dr_offset, p.id, "rx1_dr_offset", 255);
-    p.rx2_dr = small_int<std::uint8_t>(row, pc_rx2_dr, p.id, "rx2_dr", 255);
-    p.rx2_frequency_hz = small_int<std::uint32_t>(row, pc_rx2_frequency_hz, p.id, "rx2_frequency_hz", UINT32_MAX);
-    p.codec = row.column_text(pc_codec);
-    p.dev_status_interval = std::chrono::seconds{row.column_int64(pc_dev_status_interval_s)};
-    return p;
+    return rows::read_profile(row);
 }
 
-/// A key column: NULL when absent, else 32 hex digits.
-template <class Key>
-std::optional<Key> read_key(const Statement& row, int column, const std::string& dev_eui, std::string_view name) {
-    if (row.column_is_null(column)) return std::nullopt;
-    const auto key = Key::from_hex(row.column_text(column));
-    if (!key) bad_row("devices", dev_eui, name, "not 32 hex digits");  // the value itself is never repeated
-    return key;
-}
-
-std::map<std::string, std::string> tags_from_json(const std::string& text, const std::string& dev_eui) {
-    const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object()) bad_row("devices", dev_eui, "tags", "not a JSON object");
-    std::map<std::string, std::string> tags;
-    for (const auto& [key, value] : j.items()) {
-        if (!value.is_string()) bad_row("devices", dev_eui, "tags", "value of \"" + key + "\" is not a string");
-        tags.emplace(key, value.get<std::string>());
-    }
-    return tags;
+ns::Device read_device(const Statement& row) {
+    return rows::read_device(row);
 }
 
 std::string tags_to_json(const std::map<std::string, std::string>& tags) {
     json j = json::object();  // an empty map is stored as "{}", not as null
     for (const auto& [key, value] : tags) j[key] = value;
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-ns::Device read_device(const Statement& row) {
-    const std::string id_text = row.column_text(dc_dev_eui);
-    const auto dev_eui = lorawan::Eui64::from_hex(id_text);
-    if (!dev_eui) bad_row("devices", id_text, "dev_eui", "not 16 hex digits");
-
-    ns::Device d;
-    d.dev_eui = *dev_eui;
-    d.name = row.column_text(dc_name);
-    d.application_id = row.column_text(dc_application_id);
-    d.device_profile_id = row.column_text(dc_device_profile_id);
-    if (!row.column_is_null(dc_join_eui)) {
-        d.join_eui = lorawan::Eui64::from_hex(row.column_text(dc_join_eui));
-        if (!d.join_eui) bad_row("devices", id_text, "join_eui", "not 16 hex digits");
-    }
-    d.app_key = read_key<lorawan::AppKey>(row, dc_app_key, id_text, "app_key");
-    if (!row.column_is_null(dc_dev_addr)) {
-        d.dev_addr = lorawan::DevAddr::from_hex(row.column_text(dc_dev_addr));
-        if (!d.dev_addr) bad_row("devices", id_text, "dev_addr", "not 8 hex digits");
-    }
-    d.nwk_s_key = read_key<lorawan::NwkSKey>(row, dc_nwk_s_key, id_text, "nwk_s_key");
-    d.app_s_key = read_key<lorawan::AppSKey>(row, dc_app_s_key, id_text, "app_s_key");
-    d.tags = tags_from_json(row.column_text(dc_tags), id_text);
-    // A location needs both coordinates; a missing altitude is sea level, as for gateways.
-    if (!row.column_is_null(dc_latitude) && !row.column_is_null(dc_longitude)) {
-        d.location = common::Location{
-            .latitude = row.column_double(dc_latitude),
-            .longitude = row.column_double(dc_longitude),
-            .altitude = row.column_is_null(dc_altitude) ? 0.0 : row.column_double(dc_altitude),
-        };
-    }
-    return d;
 }
 
 // ---- Binding -------------------------------------------------------------------------------------------------------
@@ -243,12 +101,6 @@ void bind_optional(Statement& statement, int index, const std::optional<T>& valu
     } else {
         statement.bind_null(index);
     }
-}
-
-/// The one place a key becomes text: its column.
-template <class Role>
-std::string key_hex(const lorawan::Key<Role>& key) {
-    return lorawan::to_hex(key.bytes());
 }
 
 void bind_device(Statement& statement, const ns::Device& d, const std::string& now) {
@@ -335,16 +187,20 @@ SqliteDeviceRegistry::SqliteDeviceRegistry(Database& db)
       select_application_by_name_(db.prepare(with(application_columns, "WHERE name = ?1"))),
       select_applications_(db.prepare(with(application_columns, "ORDER BY name"))),
       insert_profile_(db.prepare(insert_profile_sql)),
-      select_profile_by_id_(db.prepare(with(profile_columns, "WHERE id = ?1"))),
-      select_profile_by_name_(db.prepare(with(profile_columns, "WHERE name = ?1"))),
-      select_profiles_(db.prepare(with(profile_columns, "ORDER BY name"))),
+      select_profile_by_id_(db.prepare(profile_query("WHERE id = ?1"))),
+      select_profile_by_name_(db.prepare(profile_query("WHERE name = ?1"))),
+      select_profiles_(db.prepare(profile_query("ORDER BY name"))),
       insert_device_(db.prepare(insert_device_sql)),
       update_device_(db.prepare(update_device_sql)),
       delete_device_(db.prepare("DELETE FROM devices WHERE dev_eui = ?1")),
-      select_device_(db.prepare(with(device_columns, "WHERE dev_eui = ?1"))),
-      select_devices_(db.prepare(with(device_columns, "ORDER BY dev_eui"))),
-      select_devices_by_application_(db.prepare(with(device_columns, "WHERE application_id = ?1 ORDER BY dev_eui"))),
-      select_devices_by_dev_addr_(db.prepare(with(device_columns, "WHERE dev_addr = ?1 ORDER BY dev_eui"))),
+      select_device_(db.prepare(device_query("WHERE dev_eui = ?1"))),
+      select_devices_(db.prepare(device_query("ORDER BY dev_eui"))),
+      select_devices_by_application_(db.prepare(device_query("WHERE application_id = ?1 ORDER BY dev_eui"))),
+      select_devices_by_dev_addr_(db.prepare(device_query("WHERE dev_addr = ?1 ORDER BY dev_eui"))),
+      select_session_keys_(db.prepare(select_session_keys_sql)),
+      upsert_session_(db.prepare(rows::upsert_session_sql)),
+      delete_session_(db.prepare("DELETE FROM device_sessions WHERE dev_eui = ?1")),
+      delete_awaiting_ack_(db.prepare(rows::delete_awaiting_ack_sql)),
       rng_(std::random_device{}()) {}
 
 // ---- Applications --------------------------------------------------------------------------------------------------
@@ -480,16 +336,56 @@ lorawan::Result<Ok, RegistryError> SqliteDeviceRegistry::write_device(const ns::
     if (auto valid = validate_device(device, *profile); !valid) return valid.error();
 
     const std::string dev_eui = device.dev_eui.to_string();
-    const bool exists = find_device(device.dev_eui).has_value();
-    if (is_new && exists) return field_error("dev_eui", "a device " + dev_eui + " already exists");
-    if (!is_new && !exists) return field_error("dev_eui", "no device " + dev_eui);
+    const auto previous = find_device(device.dev_eui);
+    if (is_new && previous) return field_error("dev_eui", "a device " + dev_eui + " already exists");
+    if (!is_new && !previous) return field_error("dev_eui", "no device " + dev_eui);
 
+    const std::string now = now_text();
     Statement& statement = is_new ? insert_device_ : update_device_;
     statement.reset();
-    bind_device(statement, device, now_text());
+    bind_device(statement, device, now);
     statement.step();
+    keep_session_in_step(device, *profile, previous, now);
     scope.commit();
     return Ok{};
+}
+
+void SqliteDeviceRegistry::keep_session_in_step(const ns::Device& device, const ns::DeviceProfile& profile,
+                                                const std::optional<ns::Device>& previous, const std::string& now) {
+    const std::string dev_eui = device.dev_eui.to_string();
+    if (profile.activation == ns::Activation::otaa) {
+        // An OTAA device's session comes from its joins and stays through edits; one left from its ABP days holds
+        // keys the device no longer has.
+        if (previous && previous->dev_addr) {
+            delete_session_.reset();
+            delete_session_.bind_text(1, dev_eui);
+            delete_session_.step();
+        }
+        return;
+    }
+
+    // ABP: the session is the device's address and keys. The same ones keep their counters and MAC state (an edit
+    // of the name must not reset the counters, which would let old frames be replayed); new ones start afresh.
+    select_session_keys_.reset();
+    select_session_keys_.bind_text(1, dev_eui);
+    const auto stored = first(select_session_keys_, read_session_identity);
+    const SessionIdentity wanted{device.dev_addr->to_string(), key_hex(*device.nwk_s_key), key_hex(*device.app_s_key)};
+    if (stored == wanted) return;
+
+    const ns::DeviceSession session{
+        .dev_addr = *device.dev_addr,
+        .nwk_s_key = *device.nwk_s_key,
+        .app_s_key = *device.app_s_key,
+        .f_cnt_up = std::nullopt,
+        .n_f_cnt_down = 0,
+        .mac = rows::default_mac_state(profile),
+    };
+    upsert_session_.reset();
+    rows::bind_session(upsert_session_, device.dev_eui, session, now);
+    upsert_session_.step();
+    delete_awaiting_ack_.reset();
+    delete_awaiting_ack_.bind_text(1, dev_eui);
+    delete_awaiting_ack_.step();
 }
 
 bool SqliteDeviceRegistry::remove_device(const lorawan::Eui64& dev_eui) {

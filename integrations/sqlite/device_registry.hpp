@@ -1,5 +1,6 @@
 #pragma once
-// Applications, device profiles and devices on SQLite: the tables of migration 2 (migrations.cpp).
+// Applications, device profiles and devices on SQLite: the tables of migration 2 (migrations.cpp), and the session
+// of each ABP device (device_sessions, migration 3), which the registry keeps in step with the device's keys.
 
 #include <optional>
 #include <random>
@@ -29,7 +30,7 @@ using RegistryError = std::string;
 class SqliteDeviceRegistry {
 public:
     /// `db` must outlive the registry and be used from the same thread. The statements are prepared here, so a
-    /// database without the tables of migration 2 fails at construction.
+    /// database without the tables of migrations 2 and 3 fails at construction.
     explicit SqliteDeviceRegistry(Database& db);
 
     // Applications
@@ -59,11 +60,16 @@ public:
     /// Stores a new device. Refused when its dev_eui is taken, its application or profile does not exist, a field
     /// is out of range, or its keys do not match its profile's activation: OTAA needs join_eui and app_key and no
     /// session; ABP needs dev_addr, nwk_s_key and app_s_key and no join_eui or app_key.
+    /// An ABP device gets its network session in the same transaction: no uplink yet, FCntDown 0, the default MAC
+    /// state with its profile's RX settings. An OTAA device gets one when it joins (ns::NsStore).
     lorawan::Result<lorawan::Ok, RegistryError> add_device(const ns::Device& device);
     /// Replaces every field of the device with `device.dev_eui`, under the same checks as add_device. Refused when
     /// there is no such device.
+    /// An ABP device whose address or keys change gets a fresh session (counters reset, confirmed downlinks awaiting
+    /// an ACK of the old one dropped); with the same address and keys its counters and MAC state stay. A device
+    /// moved from ABP to OTAA loses its ABP session; an OTAA device keeps the session of its last join.
     lorawan::Result<lorawan::Ok, RegistryError> update_device(const ns::Device& device);
-    /// False when there was no such device.
+    /// False when there was no such device. Its session, join state and downlink queue go with it.
     bool remove_device(const lorawan::Eui64& dev_eui);
     [[nodiscard]] std::optional<ns::Device> find_device(const lorawan::Eui64& dev_eui);
     /// Every device, or those of one application, ordered by dev_eui.
@@ -74,6 +80,8 @@ public:
 
 private:
     lorawan::Result<lorawan::Ok, RegistryError> write_device(const ns::Device& device, bool is_new);
+    void keep_session_in_step(const ns::Device& device, const ns::DeviceProfile& profile,
+                              const std::optional<ns::Device>& previous, const std::string& now);
     std::string new_id();
 
     Database& db_;
@@ -92,6 +100,10 @@ private:
     Statement select_devices_;
     Statement select_devices_by_application_;
     Statement select_devices_by_dev_addr_;
+    Statement select_session_keys_;
+    Statement upsert_session_;
+    Statement delete_session_;
+    Statement delete_awaiting_ack_;
     std::mt19937_64 rng_;
 };
 

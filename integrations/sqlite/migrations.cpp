@@ -87,10 +87,72 @@ CREATE INDEX devices_dev_addr ON devices (dev_addr);
 CREATE INDEX devices_application_id ON devices (application_id);
 )sql";
 
+// Version 3: what the network server keeps per device (network-server/store.hpp, integrations/sqlite/ns_store.cpp).
+//   device_sessions   the current session: an ABP device's from the moment it is added (device_registry.cpp), an
+//                     OTAA device's from its first join. f_cnt_up NULL: no uplink accepted yet. mac_state is
+//                     ns::encode(MacState); an empty BLOB stands for the default MacState with the RX settings of
+//                     the device's profile (the migration cannot call encode(), so it writes that for the ABP
+//                     devices already there).
+//   device_join_state the last JoinNonce sent and the highest DevNonce accepted, created on the first join.
+//   device_dev_nonces every DevNonce accepted for the device: LoRaWAN 1.0.2/1.0.3 forbid reusing one (§6.2.4).
+//   downlink_queue    application payloads in the order they were enqueued (seq, one more than the highest when
+//                     inserted); f_cnt_down is set once a confirmed item went out and awaits its ACK.
+// Times are format_timestamp() text; strftime's '%f' gives milliseconds, padded to the same microsecond width.
+constexpr std::string_view migration_3_network_server = R"sql(
+CREATE TABLE device_sessions (
+    dev_eui      TEXT PRIMARY KEY NOT NULL REFERENCES devices (dev_eui) ON DELETE CASCADE,
+    dev_addr     TEXT NOT NULL CHECK (length(dev_addr) = 8 AND dev_addr NOT GLOB '*[^0-9a-f]*'),
+    nwk_s_key    TEXT NOT NULL CHECK (length(nwk_s_key) = 32 AND nwk_s_key NOT GLOB '*[^0-9a-f]*'),
+    app_s_key    TEXT NOT NULL CHECK (length(app_s_key) = 32 AND app_s_key NOT GLOB '*[^0-9a-f]*'),
+    f_cnt_up     INTEGER CHECK (f_cnt_up IS NULL OR f_cnt_up BETWEEN 0 AND 4294967295),
+    n_f_cnt_down INTEGER NOT NULL DEFAULT 0 CHECK (n_f_cnt_down BETWEEN 0 AND 4294967295),
+    mac_state    BLOB NOT NULL,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+);
+
+CREATE INDEX device_sessions_dev_addr ON device_sessions (dev_addr);
+
+CREATE TABLE device_join_state (
+    dev_eui        TEXT PRIMARY KEY NOT NULL REFERENCES devices (dev_eui) ON DELETE CASCADE,
+    join_nonce     INTEGER NOT NULL DEFAULT 0 CHECK (join_nonce BETWEEN 0 AND 4294967295),
+    last_dev_nonce INTEGER CHECK (last_dev_nonce IS NULL OR last_dev_nonce BETWEEN 0 AND 65535)
+);
+
+CREATE TABLE device_dev_nonces (
+    dev_eui   TEXT NOT NULL REFERENCES devices (dev_eui) ON DELETE CASCADE,
+    dev_nonce INTEGER NOT NULL CHECK (dev_nonce BETWEEN 0 AND 65535),
+    used_at   TEXT NOT NULL,
+    PRIMARY KEY (dev_eui, dev_nonce)
+);
+
+CREATE TABLE downlink_queue (
+    id         TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 36 AND id NOT GLOB '*[^0-9a-f-]*'),
+    seq        INTEGER NOT NULL UNIQUE,
+    dev_eui    TEXT NOT NULL REFERENCES devices (dev_eui) ON DELETE CASCADE,
+    f_port     INTEGER NOT NULL CHECK (f_port BETWEEN 1 AND 223),
+    data       BLOB NOT NULL CHECK (length(data) <= 242),
+    confirmed  INTEGER NOT NULL CHECK (confirmed IN (0, 1)),
+    created_at TEXT NOT NULL,
+    f_cnt_down INTEGER CHECK (f_cnt_down IS NULL OR f_cnt_down BETWEEN 0 AND 4294967295),
+    attempts   INTEGER NOT NULL DEFAULT 0 CHECK (attempts BETWEEN 0 AND 255)
+);
+
+CREATE INDEX downlink_queue_dev_eui_seq ON downlink_queue (dev_eui, seq);
+
+INSERT INTO device_sessions (dev_eui, dev_addr, nwk_s_key, app_s_key, f_cnt_up, n_f_cnt_down, mac_state, created_at,
+                             updated_at)
+SELECT dev_eui, dev_addr, nwk_s_key, app_s_key, NULL, 0, x'',
+       strftime('%Y-%m-%dT%H:%M:%f000Z', 'now'), strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')
+FROM devices
+WHERE dev_addr IS NOT NULL AND nwk_s_key IS NOT NULL AND app_s_key IS NOT NULL;
+)sql";
+
 // Append new migrations at the end of this list, never in between (see migrations.hpp).
 constexpr std::string_view migrations[] = {
     migration_1_gateways,
     migration_2_devices,
+    migration_3_network_server,
 };
 
 std::runtime_error migration_error(const Database& db, const std::string& what) {

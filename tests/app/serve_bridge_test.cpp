@@ -2,10 +2,6 @@
 // gateway over loopback UDP. Gateway events must come out on the ChirpStack Gateway Bridge topics, and a downlink
 // command published to MQTT must reach the gateway and come back as an ack event.
 
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <map>
@@ -14,56 +10,13 @@
 #include "integrations/mqtt/mqtt_client.hpp"
 #include "sim/simulated_gateway.hpp"
 #include "support/mosquitto.hpp"
+#include "support/schwebe_process.hpp"
 #include "support/sqlite_files.hpp"
 
 using namespace schwebe;
+using test::free_udp_port;
+using test::SchwebeProcess;
 namespace asio = boost::asio;
-
-namespace {
-
-std::uint16_t free_udp_port() {
-    asio::io_context io;
-    asio::ip::udp::socket s(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    return s.local_endpoint().port();
-}
-
-/// The schwebe binary in its own process, with the given SCHWEBE_* environment.
-class SchwebeProcess {
-public:
-    SchwebeProcess(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
-        std::vector<std::string> argv_s{SCHWEBE_BINARY};
-        argv_s.insert(argv_s.end(), args.begin(), args.end());
-        std::vector<char*> argv;
-        for (auto& a : argv_s) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        std::vector<std::string> env_s;
-        for (const auto& [k, v] : env) env_s.push_back(k + "=" + v);
-        env_s.push_back("PATH=/usr/bin:/bin");
-        std::vector<char*> envp;
-        for (auto& e : env_s) envp.push_back(e.data());
-        envp.push_back(nullptr);
-        REQUIRE(posix_spawn(&pid_, SCHWEBE_BINARY, nullptr, nullptr, argv.data(), envp.data()) == 0);
-    }
-    ~SchwebeProcess() {
-        if (pid_ > 0) {
-            kill(pid_, SIGKILL);
-            waitpid(pid_, nullptr, 0);
-        }
-    }
-    /// SIGTERM, then the exit status.
-    int terminate() {
-        kill(pid_, SIGTERM);
-        int status = 0;
-        waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-
-private:
-    pid_t pid_ = -1;
-};
-
-}  // namespace
 
 TEST_CASE("standalone bridge: gateway events to MQTT, downlink commands from MQTT", "[integration][serve][mqtt]") {
     test::Mosquitto broker;
@@ -88,14 +41,7 @@ TEST_CASE("standalone bridge: gateway events to MQTT, downlink commands from MQT
 
     const auto gw_id = *lorawan::Eui64::from_hex("0016c001f153a14c");
     sim::SimulatedGateway gw{io, gw_id, {asio::ip::make_address("127.0.0.1"), udp_port}};
-    // The server may still be starting: keep pulling until it answers.
-    REQUIRE(sim::run_until(io, [&] {
-        if (gw.pull_acks.empty()) {
-            gw.pull();
-            sim::run_until(io, [&] { return !gw.pull_acks.empty(); }, std::chrono::milliseconds{100});
-        }
-        return !gw.pull_acks.empty();
-    }, std::chrono::seconds{10}));
+    REQUIRE(test::wait_for_server(io, gw));  // the server may still be starting
 
     sim::Rxpk p;
     p.phy_payload = *lorawan::from_hex("4001100b2600000001e3571634ab");  // vector F01

@@ -1,5 +1,5 @@
-// The device registry on real SQLite files: applications, device profiles and devices of migration 2, each test in
-// a fresh directory under the system's temporary directory.
+// The device registry on real SQLite files: applications, device profiles and devices of migration 2, and the ABP
+// sessions of migration 3 it keeps in step, each test in a fresh directory under the system's temporary directory.
 
 #include <unistd.h>
 #include <catch2/catch.hpp>
@@ -17,6 +17,7 @@
 #include "integrations/sqlite/device_registry.hpp"
 #include "integrations/sqlite/gateway_store.hpp"
 #include "integrations/sqlite/migrations.hpp"
+#include "integrations/sqlite/ns_store.hpp"
 #include "support/sqlite_files.hpp"
 
 namespace {
@@ -127,8 +128,8 @@ struct Fixture {
 TEST_CASE("devices: migration 2 creates the device tables on a fresh file", "[integration][sqlite][devices]") {
     TempDir dir;
     auto db = Database::open(dir.db_path());
-    CHECK(schwebe::sqlite::schema_version(db) == 2);
-    CHECK(schwebe::sqlite::latest_schema_version() == 2);
+    CHECK(schwebe::sqlite::latest_schema_version() >= 2);
+    CHECK(schwebe::sqlite::schema_version(db) == schwebe::sqlite::latest_schema_version());
     for (const char* table : {"gateways", "applications", "device_profiles", "devices"}) {
         INFO(table);
         CHECK(table_exists(db, table));
@@ -144,8 +145,10 @@ TEST_CASE("devices: migration 2 is applied to a version-1 file and keeps its gat
         // A file as a binary that knew only migration 1 left it: migration 1's tables, one gateway, version 1.
         auto db = Database::open(dir.db_path());
         db.exec(
+            "DROP TABLE downlink_queue; DROP TABLE device_dev_nonces; DROP TABLE device_join_state;"
+            "DROP TABLE device_sessions;"
             "DROP TABLE devices; DROP TABLE device_profiles; DROP TABLE applications;"
-            "DELETE FROM schema_migrations WHERE version = 2;");
+            "DELETE FROM schema_migrations WHERE version >= 2;");
         REQUIRE(schwebe::sqlite::schema_version(db) == 1);
         REQUIRE_FALSE(table_exists(db, "devices"));
         schwebe::sqlite::SqliteGatewayStore gateways{db};
@@ -156,7 +159,7 @@ TEST_CASE("devices: migration 2 is applied to a version-1 file and keeps its gat
         gateways.save_registered_gateway(gateway);
     }
     auto db = Database::open(dir.db_path());
-    CHECK(schwebe::sqlite::schema_version(db) == 2);
+    CHECK(schwebe::sqlite::schema_version(db) == schwebe::sqlite::latest_schema_version());
     CHECK(table_exists(db, "devices"));
     schwebe::sqlite::SqliteGatewayStore gateways{db};
     const auto loaded = gateways.load_gateways();
@@ -415,4 +418,140 @@ TEST_CASE("devices: a write inside the caller's transaction is undone with it", 
     }  // not committed
     CHECK_FALSE(f.registry.find_application_by_name("temporary").has_value());
     CHECK_FALSE(f.registry.find_device(spot_17).has_value());
+}
+
+// ---- ABP sessions (migration 3), observed through the network server's store -----------------------------------
+
+namespace {
+
+/// The session an ABP device starts with: no uplink yet, FCntDown 0, the profile's RX settings.
+schwebe::ns::DeviceSession fresh_session(const Device& d, const DeviceProfile& profile) {
+    schwebe::ns::DeviceSession session;
+    session.dev_addr = *d.dev_addr;
+    session.nwk_s_key = *d.nwk_s_key;
+    session.app_s_key = *d.app_s_key;
+    session.mac.rx1_delay_s = profile.rx1_delay_s;
+    session.mac.rx1_dr_offset = profile.rx1_dr_offset;
+    session.mac.rx2_dr = profile.rx2_dr;
+    session.mac.rx2_frequency_hz = profile.rx2_frequency_hz;
+    return session;
+}
+
+/// Moves the device's counters on: one uplink (f_cnt_up 41) and one downlink (FCntDown 9).
+void use_session(schwebe::sqlite::SqliteNsStore& store, const Device& d) {
+    schwebe::ns::MacState mac;
+    mac.dr = 5;
+    const auto results = store.commit({
+        schwebe::ns::UplinkCommit{.dev_eui = d.dev_eui,
+                                  .dev_addr = *d.dev_addr,
+                                  .previous_f_cnt_up = std::nullopt,
+                                  .f_cnt_up = 41,
+                                  .mac = mac},
+        schwebe::ns::FCntDownReservation{.dev_eui = d.dev_eui, .dev_addr = *d.dev_addr, .f_cnt_down = 9, .mac = mac},
+    });
+    REQUIRE(results == std::vector{schwebe::ns::ChangeResult::applied, schwebe::ns::ChangeResult::applied});
+}
+
+}  // namespace
+
+TEST_CASE("devices: an ABP device gets its session when added, an OTAA device none until it joins",
+          "[integration][sqlite][devices]") {
+    Fixture f;
+    DeviceProfile slow = meter_profile();
+    slow.name = "meter-abp-slow";
+    slow.rx1_delay_s = 3;
+    slow.rx1_dr_offset = 1;
+    slow.rx2_dr = 2;
+    slow.rx2_frequency_hz = 869'100'000;
+    slow = f.registry.create_device_profile(slow).value();
+    const Device abp = abp_device(meter_1, f.city.id, slow.id, 0x20);
+    REQUIRE(f.registry.add_device(abp).ok());
+    REQUIRE(f.registry.add_device(otaa_device(f.city.id, f.parking.id)).ok());
+
+    schwebe::sqlite::SqliteNsStore store{f.db};
+    const auto record = store.find_device(meter_1);
+    REQUIRE(record.has_value());
+    CHECK(record->session == fresh_session(abp, slow));
+    CHECK(store.dev_addr_in_use(shared_addr));
+
+    const auto otaa = store.find_device(spot_17);
+    REQUIRE(otaa.has_value());
+    CHECK_FALSE(otaa->session.has_value());
+}
+
+TEST_CASE("devices: an ABP session keeps its counters through edits of other fields",
+          "[integration][sqlite][devices]") {
+    Fixture f;
+    Device d = abp_device(meter_1, f.city.id, f.meter.id, 0x20);
+    REQUIRE(f.registry.add_device(d).ok());
+    schwebe::sqlite::SqliteNsStore store{f.db};
+    use_session(store, d);
+
+    d.name = "meter 1 (basement)";
+    d.tags = {{"floor", "-1"}};
+    REQUIRE(f.registry.update_device(d).ok());
+    const auto session = store.find_device(meter_1).value().session.value();
+    CHECK(session.f_cnt_up == 41u);
+    CHECK(session.n_f_cnt_down == 10);
+    CHECK(session.mac.dr == 5);
+}
+
+TEST_CASE("devices: new ABP keys or a new DevAddr start a fresh session", "[integration][sqlite][devices]") {
+    Fixture f;
+    const Device original = abp_device(meter_1, f.city.id, f.meter.id, 0x20);
+    Device d = original;
+    REQUIRE(f.registry.add_device(d).ok());
+    schwebe::sqlite::SqliteNsStore store{f.db};
+
+    SECTION("new NwkSKey") {
+        d.nwk_s_key = key_of<NwkSKey>(0x70);
+    }
+    SECTION("new AppSKey") {
+        d.app_s_key = key_of<AppSKey>(0x70);
+    }
+    SECTION("new DevAddr") {
+        d.dev_addr = DevAddr{0x260b1fff};
+    }
+
+    use_session(store, original);
+    // A confirmed downlink of the old session, awaiting an ACK that cannot come in the new one.
+    const auto sent = store.enqueue(meter_1, 10, std::vector<std::uint8_t>{1}, true);
+    REQUIRE(sent.ok());
+    REQUIRE(
+        store.commit({schwebe::ns::QueueItemSent{.id = sent->id, .confirmed = true, .f_cnt_down = 9, .attempts = 1}}) ==
+        std::vector{schwebe::ns::ChangeResult::applied});
+
+    REQUIRE(f.registry.update_device(d).ok());
+    const auto record = store.find_device(meter_1).value();
+    CHECK(record.session == fresh_session(d, f.meter));
+    CHECK(record.queue_size == 0);
+    CHECK(store.find_by_dev_addr(*d.dev_addr).size() == 1);
+    CHECK(store.dev_addr_in_use(shared_addr) == (*d.dev_addr == shared_addr));
+}
+
+TEST_CASE(
+    "devices: a device moved from ABP to OTAA loses its ABP session; an OTAA device keeps the session of its join",
+    "[integration][sqlite][devices]") {
+    Fixture f;
+    schwebe::sqlite::SqliteNsStore store{f.db};
+    Device d = abp_device(spot_17, f.city.id, f.meter.id, 0x20);
+    REQUIRE(f.registry.add_device(d).ok());
+    REQUIRE(store.find_device(spot_17).value().session.has_value());
+
+    d = otaa_device(f.city.id, f.parking.id);
+    REQUIRE(f.registry.update_device(d).ok());
+    CHECK_FALSE(store.find_device(spot_17).value().session.has_value());
+    CHECK_FALSE(store.dev_addr_in_use(shared_addr));
+
+    schwebe::ns::DeviceSession joined;
+    joined.dev_addr = DevAddr{0x260b2222};
+    joined.nwk_s_key = key_of<NwkSKey>(0x01);
+    joined.app_s_key = key_of<AppSKey>(0x02);
+    REQUIRE(store.commit(
+                {schwebe::ns::JoinCommit{.dev_eui = spot_17, .dev_nonce = 7, .join_nonce = 1, .session = joined}}) ==
+            std::vector{schwebe::ns::ChangeResult::applied});
+    d.name = "Spot 17 (renamed)";
+    d.app_key = key_of<AppKey>(0x55);
+    REQUIRE(f.registry.update_device(d).ok());
+    CHECK(store.find_device(spot_17).value().session == joined);
 }
