@@ -780,7 +780,6 @@ lorawan::Result<QueueItem, QueueError> NetworkServer::enqueue_downlink(const lor
 NetworkServer::CachedDevice* NetworkServer::adopt(DeviceRecord record) {
     const auto key = record.device.dev_eui.to_u64();
     if (auto it = devices_.find(key); it != devices_.end()) return it->second.get();
-    if (devices_.size() >= options_.max_cached_devices) forget_all();
     auto cached = std::make_unique<CachedDevice>();
     cached->info = info_of(record);
     if (record.session) cached->session_crypto.emplace(record.session->nwk_s_key, record.session->app_s_key);
@@ -795,14 +794,17 @@ NetworkServer::CachedDevice* NetworkServer::device_by_eui(const lorawan::Eui64& 
     if (auto it = devices_.find(dev_eui.to_u64()); it != devices_.end()) return it->second.get();
     auto record = store_.find_device(dev_eui);
     if (!record) return nullptr;
+    if (devices_.size() >= options_.max_cached_devices) forget_all();  // before adopting: no pointer outlives it
     return adopt(std::move(*record));
 }
 
 const std::vector<NetworkServer::CachedDevice*>& NetworkServer::devices_by_dev_addr(lorawan::DevAddr dev_addr) {
     if (auto it = by_dev_addr_.find(dev_addr.value()); it != by_dev_addr_.end()) return it->second;
     if (by_dev_addr_.size() >= options_.max_unknown_dev_addrs + devices_.size()) by_dev_addr_.clear();
+    auto records = store_.find_by_dev_addr(dev_addr);
+    if (devices_.size() + records.size() > options_.max_cached_devices) forget_all();  // before adopting any
     std::vector<CachedDevice*> found;
-    for (auto& record : store_.find_by_dev_addr(dev_addr)) {
+    for (auto& record : records) {
         if (!record.session) continue;
         CachedDevice* device = adopt(std::move(record));
         if (device->record.session && device->record.session->dev_addr == dev_addr) found.push_back(device);
