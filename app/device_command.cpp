@@ -174,6 +174,12 @@ int profile_add(const common::Config& config, const ProfileAddArgs& args) {
         !narrow(args.rx2_frequency_hz, p.rx2_frequency_hz, 0xffffffffLL, "--rx2-frequency", error)) {
         return fail(error);
     }
+    if (args.dev_status_interval_s) {
+        if (*args.dev_status_interval_s < 0 || *args.dev_status_interval_s > 365LL * 24 * 3600) {
+            return fail("--dev-status-interval: expected 0..31536000 s (0: never)");
+        }
+        p.dev_status_interval = std::chrono::seconds{*args.dev_status_interval_s};
+    }
     return with_registry(config, [&](sqlite::Database&, SqliteDeviceRegistry& registry) {
         const auto created = registry.create_device_profile(p);
         if (!created) return fail(created.error());

@@ -22,6 +22,7 @@ struct ProfileAddArgs {
     std::optional<long long> rx1_dr_offset;
     std::optional<long long> rx2_dr;
     std::optional<long long> rx2_frequency_hz;
+    std::optional<long long> dev_status_interval_s;  ///< 0: never
 };
 
 struct DeviceAddArgs {

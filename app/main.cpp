@@ -100,6 +100,8 @@ int main(int argc, char** argv) {
     profile_add->add_option("--rx1-dr-offset", profile_args.rx1_dr_offset, "RX1 data rate offset, 0..5 (default 0)");
     profile_add->add_option("--rx2-dr", profile_args.rx2_dr, "RX2 data rate, 0..7 (default 0)");
     profile_add->add_option("--rx2-frequency", profile_args.rx2_frequency_hz, "RX2 frequency, Hz (default 869525000)");
+    profile_add->add_option("--dev-status-interval", profile_args.dev_status_interval_s,
+                            "Seconds between DevStatusReq (battery, margin); 0: never (default 86400)");
     CLI::App* profile_list = profile->add_subcommand("list", "List device profiles");
     profile_list->add_flag("--json", json, "Print JSON");
 

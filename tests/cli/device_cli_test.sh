@@ -66,7 +66,7 @@ expect "profile add otaa" 0 "device profile parking added" \
   --rx1-delay 5
 expect "profile add abp" 0 "device profile meter added" \
   profile add --name meter --activation abp --mac-version 1.0.2 --fcnt-mode relaxed --adr off --rx2-dr 3 \
-  --rx2-frequency 869525000 --rx1-dr-offset 1
+  --rx2-frequency 869525000 --rx1-dr-offset 1 --dev-status-interval 3600
 expect_error "duplicate profile name" "name: a device profile 'parking' already exists" \
   profile add --name parking --activation abp --mac-version 1.0.4
 expect_error "bad activation" "--activation" profile add --name x --activation both --mac-version 1.0.3
@@ -79,6 +79,9 @@ expect "profile list" 0 "parking" profile list
 expect "profile list shows the margin" 0 '"adr_margin_db": 15' profile list --json
 expect "profile list shows the counter mode" 0 '"f_cnt_mode": "relaxed"' profile list --json
 expect "profile list shows rx1 delay" 0 '"rx1_delay_s": 5' profile list --json
+expect "profile list shows the DevStatusReq interval" 0 '"dev_status_interval_s": 3600' profile list --json
+expect_error "negative DevStatusReq interval" "--dev-status-interval" profile add --name y --activation abp \
+  --mac-version 1.0.3 --dev-status-interval -5
 
 # Devices
 expect "device add otaa" 0 "device $otaa_eui added" \
