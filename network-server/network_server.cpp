@@ -465,6 +465,9 @@ void NetworkServer::schedule_class_a_reply(UplinkContext& ctx, Batch& batch) {
         reply.f_port = 0;
         reply.frm_payload = mac_bytes.value();
     }
+    // The queue held only items too large to send: nothing is left to say, and an empty frame would spend airtime
+    // and an FCntDown for nothing.
+    if (!must_answer && !item) return;
     if (item) {
         reply.f_port = item->f_port;
         reply.frm_payload = item->data;
