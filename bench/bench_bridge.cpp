@@ -5,7 +5,6 @@
 //   build/bench/bench_bridge [seconds per run, default 3]
 
 #include <poll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -14,11 +13,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <string>
 #include <thread>
 #include <vector>
 
-#include "common/base64.hpp"
+#include "bench/loopback.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "gateway-bridge/gateway_registry.hpp"
@@ -34,15 +32,8 @@ std::vector<std::vector<std::uint8_t>> make_datagrams() {
     const auto phy = *lorawan::from_hex("4003100b26000000028cf07aa069a795c4feed31902bdb524e0354fcd8644bf1");
     std::vector<std::vector<std::uint8_t>> out;
     for (int g = 0; g < 100; ++g) {
-        const std::string json = R"({"rxpk":[{"time":"2026-11-21T08:00:00.000000Z","tmst":3512348611,"chan":2,"rfch":0,)"
-                                 R"("freq":868.300000,"stat":1,"modu":"LORA","datr":"SF7BW125","codr":"4/5","rssi":-61,)"
-                                 R"("lsnr":7.8,"size":)" + std::to_string(phy.size()) + R"(,"data":")" +
-                                 common::base64_encode(phy) + R"("}]})";
-        std::vector<std::uint8_t> d{2, 0x12, 0x34, 0x00};
-        const auto eui = lorawan::Eui64::from_u64(0x0016c00100000000ULL + static_cast<std::uint64_t>(g)).bytes();
-        d.insert(d.end(), eui.begin(), eui.end());
-        d.insert(d.end(), json.begin(), json.end());
-        out.push_back(std::move(d));
+        out.push_back(bench::push_data_datagram(
+            lorawan::Eui64::from_u64(0x0016c00100000000ULL + static_cast<std::uint64_t>(g)), phy));
     }
     return out;
 }
@@ -73,13 +64,6 @@ std::uint64_t blast(const udp::endpoint& to, const std::vector<std::vector<std::
     return sent;
 }
 
-double thread_cpu_seconds() {
-    rusage u{};
-    getrusage(RUSAGE_THREAD, &u);
-    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
 struct CountingSink : common::GatewayEventSink {
     std::atomic<std::uint64_t> uplinks{0};
     std::size_t bytes = 0;
@@ -107,11 +91,11 @@ Result measure(const udp::endpoint& to, double seconds, std::atomic<std::uint64_
     std::uint64_t sent = 0;
     std::thread sender([&] { sent = blast(to, datagrams, stop); });
     const std::uint64_t start_count = handled.load();
-    const double cpu0 = thread_cpu_seconds();
+    const double cpu0 = bench::thread_usage().cpu_seconds;
     const auto t0 = std::chrono::steady_clock::now();
     serve(t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds)));
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const double cpu = thread_cpu_seconds() - cpu0;
+    const double cpu = bench::thread_usage().cpu_seconds - cpu0;
     stop = true;
     sender.join();
     Result r;
