@@ -127,8 +127,7 @@ struct NetworkServer::Batch {
 NetworkServer::NetworkServer(boost::asio::io_context& io, NetworkServerOptions options, NsStore& store,
                              common::DownlinkSender& gateways, EventSink& events, common::Metrics& metrics,
                              Clock clock)
-    : io_(io),
-      options_(std::move(options)),
+    : options_(std::move(options)),
       store_(store),
       gateways_(gateways),
       events_(events),

@@ -130,7 +130,6 @@ private:
     common::DownlinkItem downlink_item(std::uint32_t frequency_hz, std::uint8_t dr, std::int32_t power_dbm,
                                        std::chrono::seconds delay, std::uint32_t tmst) const;
 
-    boost::asio::io_context& io_;
     NetworkServerOptions options_;
     NsStore& store_;
     common::DownlinkSender& gateways_;
