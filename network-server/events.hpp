@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -114,11 +115,19 @@ using Event = std::variant<UplinkEvent, JoinEvent, AckEvent, TxAckEvent, StatusE
 [[nodiscard]] std::string_view event_type(const Event& event) noexcept;
 [[nodiscard]] const DeviceInfo& device_info_of(const Event& event) noexcept;
 
-/// Where events go: the integrations (MQTT, SQLite) in `schwebe serve`, a recorder in tests. Called on the network
-/// server's thread after the data the event describes is committed; must not block.
+/// Where events go: the integrations (MQTT, SQLite) in `schwebe serve`, a recorder in tests.
+///
+/// Events reach a sink in two steps. stage() runs inside the store's commit transaction, after the changes the
+/// events describe are applied and before they are committed: a durable sink (the SQLite outbox) writes the events
+/// there, so an event is stored if and only if its data is, also across a kill -9. staged_done() then says whether
+/// that transaction committed; on false the sink forgets what it staged. Finally on_event() hands each committed
+/// event over, in order. All three run on the network server's thread and must not block on the network.
 class EventSink {
 public:
     virtual ~EventSink() = default;
+    /// Throwing rolls the whole transaction back: the batch is then dropped, as when storage fails.
+    virtual void stage(std::span<const Event> events) { (void)events; }
+    virtual void staged_done(bool committed) { (void)committed; }
     virtual void on_event(Event event) = 0;
 };
 

@@ -608,35 +608,61 @@ std::optional<lorawan::DevAddr> NetworkServer::allocate_dev_addr() {
 // ---- batch commit ----
 
 void NetworkServer::finish(Batch& batch) {
-    std::vector<ChangeResult> results;
-    if (!batch.changes.empty()) {
+    // A group is released only when every one of its changes was applied (another writer may have got there first).
+    std::vector<bool> released(batch.groups.size(), false);
+    const auto release = [&](const std::vector<ChangeResult>& results) {
+        for (std::size_t g = 0; g < batch.groups.size(); ++g) {
+            const auto& group = batch.groups[g];
+            bool applied = true;
+            for (std::size_t i = 0; i < group.change_count; ++i) {
+                if (results[group.first_change + i] != ChangeResult::applied) applied = false;
+            }
+            released[g] = applied;
+        }
+    };
+    bool has_events = false;
+    for (const auto& group : batch.groups) has_events = has_events || !group.events.empty();
+    if (!batch.changes.empty() || has_events) {
+        bool staged = false;
         try {
-            results = store_.commit(batch.changes);
+            store_.commit(batch.changes, [&](const std::vector<ChangeResult>& results) {
+                release(results);
+                std::vector<Event> events;
+                for (std::size_t g = 0; g < batch.groups.size(); ++g) {
+                    if (!released[g]) continue;
+                    for (const auto& event : batch.groups[g].events) events.push_back(event);
+                }
+                if (events.empty()) return;
+                staged = true;
+                events_.stage(events);
+            });
         } catch (const std::exception& e) {
             // Nothing of the batch is stored: nothing of it may be told or sent. The devices will send again.
+            if (staged) events_.staged_done(false);
             storage_errors_total_.inc();
             log::error("store commit failed: uplinks of this batch dropped",
                        {{"error", e.what()}, {"changes", batch.changes.size()}});
+            for (std::size_t g = 0; g < batch.groups.size(); ++g) count_drop("storage_error");
             forget_all();
             return;
         }
+        if (staged) events_.staged_done(true);
     }
-    for (auto& group : batch.groups) {
-        bool applied = true;
-        for (std::size_t i = 0; i < group.change_count; ++i) {
-            if (results[group.first_change + i] != ChangeResult::applied) applied = false;
-            if (applied && std::holds_alternative<UplinkCommit>(batch.changes[group.first_change + i])) {
-                uplinks_total_.inc();
-                ++stats_.uplinks;
-            }
-        }
-        if (!applied) {
+    for (std::size_t g = 0; g < batch.groups.size(); ++g) {
+        auto& group = batch.groups[g];
+        if (!released[g]) {
             for (const auto& dev_eui : group.devices) forget(dev_eui);
             count_drop(group.failure_reason);
             log::info("uplink dropped",
                       {{"reason", group.failure_reason},
                        {"dev_eui", group.devices.empty() ? std::string() : group.devices.front().to_string()}});
             continue;
+        }
+        for (std::size_t i = 0; i < group.change_count; ++i) {
+            if (std::holds_alternative<UplinkCommit>(batch.changes[group.first_change + i])) {
+                uplinks_total_.inc();
+                ++stats_.uplinks;
+            }
         }
         if (group.forget_after_commit) {
             for (const auto& dev_eui : group.devices) forget(dev_eui);
@@ -737,17 +763,13 @@ void NetworkServer::on_tx_ack(common::DownlinkTxAck ack) {
         event.item = pending.items[*sent];
         event.item->phy_payload.clear();
     }
+    std::vector<Change> changes;
     if (sent && pending.queue_item) {
         const auto& item = *pending.queue_item;
-        try {
-            store_.commit({QueueItemSent{.id = item.id,
-                                         .confirmed = item.confirmed,
-                                         .f_cnt_down = pending.f_cnt_down,
-                                         .attempts = static_cast<std::uint8_t>(item.attempts + 1)}});
-        } catch (const std::exception& e) {
-            storage_errors_total_.inc();
-            log::error("store commit failed for a sent queue item", {{"error", e.what()}});
-        }
+        changes.push_back(QueueItemSent{.id = item.id,
+                                        .confirmed = item.confirmed,
+                                        .f_cnt_down = pending.f_cnt_down,
+                                        .attempts = static_cast<std::uint8_t>(item.attempts + 1)});
         if (!item.confirmed) {
             if (auto* d = device_by_eui(pending.dev_eui); d && d->record.queue_size > 0) --d->record.queue_size;
         }
@@ -757,6 +779,21 @@ void NetworkServer::on_tx_ack(common::DownlinkTxAck ack) {
                                         {"gateway_id", ack.gateway_id.to_string()},
                                         {"status", status_name}});
     }
+    // The queue change and the event in one transaction, like an uplink's.
+    const Event staged_event{event};
+    bool staged = false;
+    try {
+        store_.commit(changes, [&](const std::vector<ChangeResult>&) {
+            staged = true;
+            events_.stage(std::span<const Event>(&staged_event, 1));
+        });
+    } catch (const std::exception& e) {
+        if (staged) events_.staged_done(false);
+        storage_errors_total_.inc();
+        log::error("store commit failed for a TX_ACK", {{"error", e.what()}, {"downlink_id", ack.downlink_id}});
+        return;
+    }
+    events_.staged_done(true);
     events_.on_event(std::move(event));
 }
 

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -116,9 +117,14 @@ public:
     /// True when `dev_addr` is the address of some session (to allocate unused addresses first).
     virtual bool dev_addr_in_use(const lorawan::DevAddr& dev_addr) = 0;
 
-    /// Applies `changes` in one transaction, durable when it returns. Throws when storage itself fails; nothing of
-    /// the batch is then applied.
-    virtual std::vector<ChangeResult> commit(const std::vector<Change>& changes) = 0;
+    /// Called inside the transaction once every change is applied, with their results, before it commits: the
+    /// events of the batch are written beside its data there (EventSink::stage). Throwing rolls it all back.
+    using BeforeCommit = std::function<void(const std::vector<ChangeResult>&)>;
+
+    /// Applies `changes` in one transaction, durable when it returns. Throws when storage itself fails (or
+    /// `before_commit` throws); nothing of the batch is then applied. With no changes and no hook it does nothing.
+    virtual std::vector<ChangeResult> commit(const std::vector<Change>& changes,
+                                             const BeforeCommit& before_commit = {}) = 0;
 
     // The downlink queue: the internal API behind MQTT command/down, the REST API and the CLI.
 

@@ -213,15 +213,17 @@ ns::MacState SqliteNsStore::read_mac_state(const Statement& row, int column, con
 
 // ---- Commit --------------------------------------------------------------------------------------------------------
 
-std::vector<ns::ChangeResult> SqliteNsStore::commit(const std::vector<ns::Change>& changes) {
+std::vector<ns::ChangeResult> SqliteNsStore::commit(const std::vector<ns::Change>& changes,
+                                                   const BeforeCommit& before_commit) {
     std::vector<ns::ChangeResult> results;
-    if (changes.empty()) return results;
+    if (changes.empty() && !before_commit) return results;
     results.reserve(changes.size());
     Transaction transaction(db_);
     const std::string now = rows::now_text();
     for (const auto& change : changes) {
         results.push_back(std::visit([&](const auto& c) { return apply(c, now); }, change));
     }
+    if (before_commit) before_commit(results);
     transaction.commit();
     return results;
 }

@@ -44,7 +44,8 @@ public:
     bool changed_externally() override;
     bool dev_addr_in_use(const lorawan::DevAddr& dev_addr) override;
 
-    std::vector<ns::ChangeResult> commit(const std::vector<ns::Change>& changes) override;
+    std::vector<ns::ChangeResult> commit(const std::vector<ns::Change>& changes,
+                                         const BeforeCommit& before_commit = {}) override;
 
     /// The error starts with the field at fault: "dev_eui: no such device …", "f_port: …", "data: …". Runs in the
     /// caller's transaction when one is open on `db`.

@@ -259,6 +259,43 @@ TEST_CASE("ns store: an accepted uplink is on the file when commit returns", "[i
     CHECK(reopened.find_device(meter_1)->session->f_cnt_up == 8u);
 }
 
+TEST_CASE("ns store: the before-commit hook writes inside the batch's transaction, and its failure undoes the batch",
+          "[integration][sqlite][ns_store]") {
+    Fixture f;
+    f.add_meter(meter_1, 0x20);
+    f.db.exec("CREATE TABLE journal (note TEXT NOT NULL)");
+
+    // The hook sees the results and writes beside the counter: both are on the file afterwards.
+    Results seen;
+    CHECK(f.store.commit({uplink(meter_1, std::nullopt, 7)}, [&](const Results& results) {
+        seen = results;
+        f.db.exec("INSERT INTO journal VALUES ('up 7')");
+    }) == Results{ChangeResult::applied});
+    CHECK(seen == Results{ChangeResult::applied});
+    CHECK(schwebe::test::query_int(f.db, "SELECT count(*) FROM journal") == 1);
+
+    // A hook that fails: neither the counter nor the hook's own write stays.
+    CHECK_THROWS_AS(f.store.commit({uplink(meter_1, 7, 8)},
+                                   [&](const Results&) {
+                                       f.db.exec("INSERT INTO journal VALUES ('up 8')");
+                                       throw std::runtime_error("outbox full");
+                                   }),
+                    std::runtime_error);
+    CHECK(schwebe::test::query_int(f.db, "SELECT count(*) FROM journal") == 1);
+    Database other = Database::open(f.dir.db_path());
+    SqliteNsStore reopened{other};
+    CHECK(reopened.find_device(meter_1)->session->f_cnt_up == 7u);
+
+    // With no changes, the hook still runs in a transaction of its own (events without data, e.g. a TX_ACK's).
+    bool ran = false;
+    CHECK(f.store.commit({}, [&](const Results& results) {
+        ran = results.empty();
+        f.db.exec("INSERT INTO journal VALUES ('txack')");
+    }).empty());
+    CHECK(ran);
+    CHECK(schwebe::test::query_int(f.db, "SELECT count(*) FROM journal") == 2);
+}
+
 TEST_CASE("ns store: a stale uplink is refused and changes nothing while the rest of its batch applies",
           "[integration][sqlite][ns_store]") {
     Fixture f;
@@ -560,6 +597,7 @@ TEST_CASE("ns store: migration 3 gives the ABP devices of a version-2 file their
         REQUIRE(registry.add_device(meter).ok());
         REQUIRE(registry.add_device(spot_device(city.id, otaa.id)).ok());
         db.exec(
+            "DROP TABLE outbox; DROP TABLE gateway_stats; DROP TABLE parking_spots; DROP TABLE readings; DROP TABLE uplinks;"
             "DROP TABLE downlink_queue; DROP TABLE device_dev_nonces; DROP TABLE device_join_state;"
             "DROP TABLE device_sessions; DELETE FROM schema_migrations WHERE version >= 3;");
         REQUIRE(schwebe::sqlite::schema_version(db) == 2);

@@ -695,3 +695,38 @@ TEST_CASE("OTAA DevNonce: 1.0.4 wants it to increase, 1.0.3 never reused; a rejo
         CHECK(uplink_accepted(f, gw, third, 0, next_tmst()));
     }
 }
+
+// ---- events are stored with the data they describe ---------------------------------------------------------------
+
+TEST_CASE("events are staged inside the commit; when they cannot be stored the uplink is undone and accepted later",
+          "[e2e][ns]") {
+    NsFixture f;
+    const auto profile_id = f.add_profile(f.profile("abp", ns::Activation::abp));
+    AbpDevice device(0x0a0a, 0x260b4001, "77777777777777777777777777777777", "87878787878787878787878787878787");
+    device.add_to(f, profile_id);
+    auto gw = f.gateway(gw_a);
+
+    // The application's store fails: the counter, the reply and the event all stay undone.
+    f.events.fail_stage = true;
+    const auto frame = device.uplink(1, hex("c0ffee"), true);
+    f.send(gw, packet(frame, 1'000'000));
+    CHECK(f.drops("storage_error") == 1);
+    CHECK(f.metrics.value("schwebe_ns_storage_errors_total") == 1);
+    CHECK(f.events.events.empty());
+    CHECK(f.events.staged.empty());
+    CHECK(f.network_server.stats().downlinks_scheduled == 0);
+    CHECK_FALSE(f.f_cnt_up(device.dev_eui).has_value());
+
+    // The same frame once the store works again (the device retransmits its confirmed uplink): accepted, replied.
+    f.events.fail_stage = false;
+    const auto reply = device.read(send_expecting_reply(f, gw, packet(frame, 3'000'000)));
+    CHECK(reply.mic_ok);
+    CHECK(reply.frame.f_ctrl.ack);
+    const auto ups = f.events.of<ns::UplinkEvent>();
+    REQUIRE(ups.size() == 1);
+    CHECK(ups[0].f_cnt == 0);
+    CHECK(ups[0].data == hex("c0ffee"));
+    CHECK(f.f_cnt_up(device.dev_eui) == 0u);
+    // Every event handed over was staged first, in the same order (the TX_ACK's in its own transaction).
+    CHECK(f.events.staged == f.events.events);
+}
