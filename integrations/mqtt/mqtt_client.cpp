@@ -115,7 +115,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         ::mqtt::create_options create(MQTTVERSION_3_1_1);
         // Paho buffers publishes while disconnected, also before the first connection; the bound is ours too
         // (see publish()), so Paho's own refusal is only a backstop.
-        create.set_send_while_disconnected(true, true);
+        create.set_send_while_disconnected(options.buffer_while_disconnected, options.buffer_while_disconnected);
         create.set_max_buffered_messages(options.max_buffered_messages);
         create.set_delete_oldest_messages(false);
         try {
@@ -298,7 +298,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
 
     bool publish(std::string topic, std::string payload, int qos, bool retained, DoneHandler on_done) {
         if (stopped || !valid_topic_name(topic) || qos < 0 || qos > 2 ||
-            pending.size() >= static_cast<std::size_t>(options.max_buffered_messages)) {
+            pending.size() >= static_cast<std::size_t>(options.max_buffered_messages) ||
+            (!options.buffer_while_disconnected && !session_up)) {
             ++stats.publish_rejected;
             return false;
         }
@@ -358,16 +359,19 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
             // or the client gone, and does nothing.
         }
         session_up = false;
-        log::info("mqtt stopped", {{"server", options.server_uri}, {"undelivered", pending.size()}});
+        log::info("mqtt stopped", {{"server", options.server_uri}, {"pending", pending.size()}});
         if (!notify) return;
-        std::vector<DoneHandler> undelivered;
-        for (auto& [id, done] : pending) undelivered.push_back(std::move(done));
-        stats.delivery_failed += pending.size();
-        pending.clear();
         const bool was_ready = std::exchange(ready, false);
-        boost::asio::post(io, [weak = weak_from_this(), undelivered = std::move(undelivered), was_ready] {
+        // Posted behind the completions Paho posted while it disconnected (the io_context runs them in order), so
+        // that a message the broker acknowledged during the disconnect completes with true, and only what is still
+        // pending then with false.
+        boost::asio::post(io, [weak = weak_from_this(), was_ready] {
             auto self = weak.lock();
             if (!self) return;
+            std::vector<DoneHandler> undelivered;
+            for (auto& [id, done] : self->pending) undelivered.push_back(std::move(done));
+            self->stats.delivery_failed += self->pending.size();
+            self->pending.clear();
             for (const auto& done : undelivered) {
                 if (done) call_guarded(self->stats.handler_errors, "publish", [&] { done(false); });
             }

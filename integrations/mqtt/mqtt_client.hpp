@@ -53,6 +53,9 @@ struct Options {
     std::chrono::seconds reconnect_max{30};
     int max_inflight = 100;
     int max_buffered_messages = 10'000;
+    /// false: publish() refuses while disconnected, and nothing published before a connection loss is sent again
+    /// on the next connection (the outbox publisher resends from its own store, in order, instead).
+    bool buffer_while_disconnected = true;
     std::size_t max_inbound_queue = 10'000;
     std::chrono::milliseconds stop_timeout{2'000};  ///< how long stop() lets in-flight messages finish
 };

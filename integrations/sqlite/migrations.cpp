@@ -148,11 +148,95 @@ FROM devices
 WHERE dev_addr IS NOT NULL AND nwk_s_key IS NOT NULL AND app_s_key IS NOT NULL;
 )sql";
 
+// Version 4: what the applications see (integrations/application_sink.cpp, integrations/sqlite/app_store.cpp).
+//   uplinks        every data uplink delivered to the application: decrypted data, the decoded object (JSON, NULL
+//                  when the profile has no codec or the codec failed) and the ChirpStack rxInfo array.
+//   readings       the normalized values a codec found in an uplink (decoders/codec.hpp), indexed for one device's
+//                  and for one quantity's time range; booleans are 0/1.
+//   parking_spots  one row per spot (device tags `zone` and `spot`): its status, since when, and when its sensor
+//                  was last heard. Zone totals are counted from these rows, so they cannot drift from them.
+//   gateway_stats  the stats each gateway reports (every 30 s by default), kept for the retention period.
+//   outbox         MQTT messages not yet acknowledged by the broker, written in the transaction of the data they
+//                  describe, published in id order and deleted on the broker's acknowledgement. AUTOINCREMENT: ids
+//                  only grow, so id order is the order of the events also across restarts.
+// Retention (storage.retention_days) deletes old uplinks, readings and gateway_stats; never outbox rows.
+constexpr std::string_view migration_4_application = R"sql(
+CREATE TABLE uplinks (
+    id               INTEGER PRIMARY KEY,
+    deduplication_id TEXT NOT NULL UNIQUE,
+    time             TEXT NOT NULL,
+    dev_eui          TEXT NOT NULL,
+    dev_addr         TEXT NOT NULL,
+    f_cnt            INTEGER NOT NULL,
+    f_port           INTEGER,
+    confirmed        INTEGER NOT NULL CHECK (confirmed IN (0, 1)),
+    dr               INTEGER NOT NULL,
+    frequency        INTEGER NOT NULL,
+    data             BLOB NOT NULL,
+    object           TEXT CHECK (object IS NULL OR json_valid(object)),
+    rx_info          TEXT NOT NULL CHECK (json_valid(rx_info))
+);
+
+CREATE INDEX uplinks_dev_eui_time ON uplinks (dev_eui, time);
+CREATE INDEX uplinks_time ON uplinks (time);
+
+CREATE TABLE readings (
+    id        INTEGER PRIMARY KEY,
+    uplink_id INTEGER NOT NULL,
+    dev_eui   TEXT NOT NULL,
+    quantity  TEXT NOT NULL,
+    time      TEXT NOT NULL,
+    value     REAL NOT NULL,
+    unit      TEXT NOT NULL
+);
+
+CREATE INDEX readings_dev_eui_quantity_time ON readings (dev_eui, quantity, time);
+CREATE INDEX readings_quantity_time ON readings (quantity, time);
+
+CREATE TABLE parking_spots (
+    zone      TEXT NOT NULL,
+    spot      TEXT NOT NULL,
+    dev_eui   TEXT NOT NULL UNIQUE,
+    status    TEXT NOT NULL CHECK (status IN ('occupied', 'free', 'unknown')),
+    since     TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    PRIMARY KEY (zone, spot)
+);
+
+CREATE INDEX parking_spots_last_seen ON parking_spots (last_seen);
+
+CREATE TABLE gateway_stats (
+    id         INTEGER PRIMARY KEY,
+    gateway_id TEXT NOT NULL,
+    time       TEXT NOT NULL,
+    rx_received INTEGER NOT NULL,
+    rx_ok      INTEGER NOT NULL,
+    rx_forwarded INTEGER NOT NULL,
+    ack_ratio  REAL NOT NULL,
+    tx_received INTEGER NOT NULL,
+    tx_emitted INTEGER NOT NULL
+);
+
+CREATE INDEX gateway_stats_gateway_id_time ON gateway_stats (gateway_id, time);
+CREATE INDEX gateway_stats_time ON gateway_stats (time);
+
+CREATE TABLE outbox (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    dev_eui    TEXT NOT NULL,
+    topic      TEXT NOT NULL,
+    payload    BLOB NOT NULL,
+    qos        INTEGER NOT NULL CHECK (qos IN (0, 1, 2)),
+    retained   INTEGER NOT NULL CHECK (retained IN (0, 1)),
+    created_at TEXT NOT NULL
+);
+)sql";
+
 // Append new migrations at the end of this list, never in between (see migrations.hpp).
 constexpr std::string_view migrations[] = {
     migration_1_gateways,
     migration_2_devices,
     migration_3_network_server,
+    migration_4_application,
 };
 
 std::runtime_error migration_error(const Database& db, const std::string& what) {
