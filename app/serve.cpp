@@ -1,7 +1,9 @@
 #include "app/serve.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
@@ -13,10 +15,15 @@
 #include "gateway-bridge/gateway_registry.hpp"
 #include "gateway-bridge/mqtt_forwarder.hpp"
 #include "gateway-bridge/udp_bridge.hpp"
+#include "decoders/codec.hpp"
+#include "integrations/application/application_sink.hpp"
+#include "integrations/mqtt/event_json.hpp"
 #include "integrations/mqtt/mqtt_client.hpp"
+#include "integrations/mqtt/outbox_publisher.hpp"
 #include "integrations/mqtt/mqtt_gateway_backend.hpp"
 #include "integrations/sqlite/database.hpp"
 #include "integrations/sqlite/gateway_store.hpp"
+#include "integrations/sqlite/app_store.hpp"
 #include "integrations/sqlite/ns_store.hpp"
 #include "lorawan/eu868.hpp"
 #include "network-server/network_server.hpp"
@@ -25,43 +32,60 @@ namespace schwebe::app {
 
 namespace {
 
-/// Where network server events go until the application integrations (MQTT, SQLite readings) consume them: one
-/// log line each, so that `schwebe serve` shows what it accepts. Payloads are application data, never key material.
-class EventLog final : public ns::EventSink {
+/// The outbox publisher reads and removes through the application store.
+class OutboxStoreAdapter final : public mqtt::OutboxStore {
 public:
-    void on_event(ns::Event event) override {
-        const auto& info = ns::device_info_of(event);
-        if (const auto* up = std::get_if<ns::UplinkEvent>(&event)) {
-            log::info("event up", {{"dev_eui", info.dev_eui.to_string()},
-                                   {"dev_addr", up->dev_addr.to_string()},
-                                   {"f_cnt", up->f_cnt},
-                                   {"f_port", up->f_port ? std::to_string(*up->f_port) : std::string("none")},
-                                   {"confirmed", up->confirmed},
-                                   {"dr", up->dr},
-                                   {"gateways", up->rx_info.size()},
-                                   {"data", lorawan::to_hex(up->data)}});
-        } else if (const auto* join = std::get_if<ns::JoinEvent>(&event)) {
-            log::info("event join", {{"dev_eui", info.dev_eui.to_string()}, {"dev_addr", join->dev_addr.to_string()}});
-        } else if (const auto* ack = std::get_if<ns::AckEvent>(&event)) {
-            log::info("event ack", {{"dev_eui", info.dev_eui.to_string()},
-                                    {"queue_item_id", ack->queue_item_id},
-                                    {"acknowledged", ack->acknowledged}});
-        } else if (const auto* tx = std::get_if<ns::TxAckEvent>(&event)) {
-            log::info("event txack", {{"dev_eui", info.dev_eui.to_string()},
-                                      {"downlink_id", tx->downlink_id},
-                                      {"f_cnt_down", tx->f_cnt_down},
-                                      {"status", common::to_string(tx->status)}});
-        } else if (const auto* st = std::get_if<ns::StatusEvent>(&event)) {
-            log::info("event status", {{"dev_eui", info.dev_eui.to_string()},
-                                       {"margin", st->margin},
-                                       {"battery_level", st->battery_level}});
-        } else if (const auto* lg = std::get_if<ns::LogEvent>(&event)) {
-            log::info("event log", {{"dev_eui", info.dev_eui.to_string()},
-                                    {"code", lg->code},
-                                    {"description", lg->description}});
-        }
+    explicit OutboxStoreAdapter(sqlite::SqliteAppStore& store) : store_(store) {}
+    std::vector<common::OutboxMessage> read_outbox(std::int64_t from_id, std::size_t limit) override {
+        return store_.read_outbox(from_id, limit);
     }
+    void remove_outbox(std::span<const std::int64_t> ids) override { store_.remove_outbox(ids); }
+
+private:
+    sqlite::SqliteAppStore& store_;
 };
+
+/// `application/{application_id}/device/{dev_eui}/command/down` → the network server's downlink queue.
+void on_down_command(const mqtt::Message& message, ns::NetworkServer& network_server, ns::NsStore& store,
+                     common::Metrics& metrics) {
+    const auto count = [&](const char* result) {
+        metrics.counter("schwebe_mqtt_down_commands_total", "downlink commands received over MQTT",
+                        {{"result", result}})
+            .inc();
+    };
+    auto command = mqtt::parse_down_command(message.topic, message.payload);
+    if (!command) {
+        count("invalid");
+        log::warn("downlink command refused", {{"topic", message.topic}, {"reason", command.error()}});
+        return;
+    }
+    if (command->object && command->data.empty()) {
+        count("invalid");
+        log::warn("downlink command refused",
+                  {{"topic", message.topic}, {"reason", "object: the native codecs have no encoder; send data"}});
+        return;
+    }
+    // The topic names the application: a device of another application is refused, as ChirpStack does.
+    const auto device = store.find_device(command->dev_eui);
+    if (device && device->device.application_id != command->application_id) {
+        count("refused");
+        log::warn("downlink command refused", {{"dev_eui", command->dev_eui.to_string()},
+                                               {"reason", "devEui: not a device of application " +
+                                                              command->application_id}});
+        return;
+    }
+    auto item = network_server.enqueue_downlink(command->dev_eui, command->f_port, command->data, command->confirmed);
+    if (!item) {
+        count("refused");
+        log::warn("downlink command refused", {{"dev_eui", command->dev_eui.to_string()}, {"reason", item.error()}});
+        return;
+    }
+    count("queued");
+    log::info("downlink queued", {{"dev_eui", command->dev_eui.to_string()},
+                                  {"queue_item_id", item->id},
+                                  {"f_port", command->f_port},
+                                  {"confirmed", command->confirmed}});
+}
 
 /// The network server is built before the gateway path it sends downlinks through (the in-process bridge, or MQTT
 /// command topics), because the bridge needs the network server as its event sink; this relay closes the loop.
@@ -78,10 +102,12 @@ public:
 class SinkRelay final : public common::GatewayEventSink {
 public:
     common::GatewayEventSink* target = nullptr;
+    application::ApplicationSink* stats_store = nullptr;  ///< gateway stats also go to SQLite
     void on_uplink(common::UplinkFrame f) override {
         if (target) target->on_uplink(std::move(f));
     }
     void on_stats(common::GatewayStats s) override {
+        if (stats_store) stats_store->on_gateway_stats(s);
         if (target) target->on_stats(std::move(s));
     }
     void on_tx_ack(common::DownlinkTxAck a) override {
@@ -102,6 +128,10 @@ mqtt::Options mqtt_options(const common::Config& c, const std::string& role) {
     o.tls.ca_file = c.get("mqtt.ca_file");
     o.tls.cert_file = c.get("mqtt.cert_file");
     o.tls.key_file = c.get("mqtt.key_file");
+    const auto reconnect_max = c.get_int("mqtt.reconnect_max_s");
+    if (reconnect_max < 1) throw std::invalid_argument("mqtt.reconnect_max_s: expected at least 1");
+    o.reconnect_max = std::chrono::seconds{reconnect_max};
+    if (o.qos != 0 && o.qos != 1) throw std::invalid_argument("mqtt.qos: expected 0 or 1");
     return o;
 }
 
@@ -209,7 +239,6 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
     try {
         boost::asio::io_context io;
         common::Metrics metrics;
-        EventLog event_log;
         DownlinkRelay downlinks;
         std::unique_ptr<sqlite::SqliteNsStore> ns_store;
         std::unique_ptr<ns::NetworkServer> network_server;
@@ -226,11 +255,82 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
         db.emplace(sqlite::Database::open(config.get("storage.sqlite_path")));
         log::info("storage open", {{"sqlite_path", config.get("storage.sqlite_path")}});
 
+        const decoders::CodecRegistry codecs = decoders::CodecRegistry::with_native_codecs();
+        std::unique_ptr<sqlite::SqliteAppStore> app_store;
+        std::unique_ptr<application::ApplicationSink> app_sink;
+        std::unique_ptr<OutboxStoreAdapter> outbox_store;
+        std::unique_ptr<mqtt::Client> events_mqtt;
+        std::unique_ptr<mqtt::OutboxPublisher> outbox;
+        boost::asio::steady_timer maintenance_timer(io);
+        std::shared_ptr<std::function<void()>> maintenance;  // the timer's handler; lives as long as io.run()
         if (run_ns) {
             ns_store = std::make_unique<sqlite::SqliteNsStore>(*db);
+            app_store = std::make_unique<sqlite::SqliteAppStore>(*db);
+            application::ApplicationOptions ao;
+            ao.publish = config.get_bool("mqtt.enabled");
+            ao.qos = static_cast<int>(config.get_int("mqtt.qos"));
+            ao.city_prefix = config.get("mqtt.city_topic_prefix");
+            if (ao.city_prefix.empty() || ao.city_prefix.find_first_of("/+#") != std::string::npos) {
+                throw std::invalid_argument("mqtt.city_topic_prefix: expected one topic level without / + #");
+            }
+            ao.parking_unknown_after = std::chrono::seconds{config.get_int("parking.unknown_after_s")};
+            if (ao.parking_unknown_after.count() < 1) {
+                throw std::invalid_argument("parking.unknown_after_s: expected at least 1");
+            }
+            app_sink = std::make_unique<application::ApplicationSink>(*app_store, codecs, metrics, ao);
             network_server = std::make_unique<ns::NetworkServer>(io, network_server_options(config), *ns_store,
-                                                                 downlinks, event_log, metrics);
+                                                                 downlinks, *app_sink, metrics);
             relay.target = network_server.get();
+            relay.stats_store = app_sink.get();
+            metrics.gauge("schwebe_mqtt_outbox_depth", "MQTT messages in the outbox, not yet acknowledged", {},
+                          [&app_store] { return static_cast<double>(app_store->outbox_depth()); });
+            if (ao.publish) {
+                auto options = mqtt_options(config, "events");
+                options.buffer_while_disconnected = false;  // the outbox resends, in order (outbox_publisher.hpp)
+                events_mqtt = std::make_unique<mqtt::Client>(io, options);
+                outbox_store = std::make_unique<OutboxStoreAdapter>(*app_store);
+                outbox = std::make_unique<mqtt::OutboxPublisher>(io, *events_mqtt, *outbox_store, metrics);
+                app_sink->set_committed_handler(
+                    [&outbox](std::vector<common::OutboxMessage> messages) { outbox->offer(std::move(messages)); });
+                events_mqtt->subscribe(std::string(mqtt::down_command_filter), 1,
+                                       [&network_server, &ns_store, &metrics](const mqtt::Message& m) {
+                                           on_down_command(m, *network_server, *ns_store, metrics);
+                                       });
+                log::info("events published to MQTT", {{"server", config.get("mqtt.server")},
+                                                       {"qos", ao.qos},
+                                                       {"outbox_depth", app_store->outbox_depth()}});
+                events_mqtt->start();
+            }
+            // Parking spots of silent sensors become unknown; old rows go (storage.retention_days), a slice at a
+            // time so that uplinks are handled in between.
+            const auto retention_days = config.get_int("storage.retention_days");
+            if (retention_days < 0) throw std::invalid_argument("storage.retention_days: expected 0 or more");
+            const auto sweep_every = std::min<std::chrono::seconds>(std::chrono::seconds{60},
+                                                                    ao.parking_unknown_after / 4 + std::chrono::seconds{1});
+            auto maintain = std::make_shared<std::function<void()>>();
+            *maintain = [&, retention_days, sweep_every, weak = std::weak_ptr<std::function<void()>>(maintain)] {
+                try {
+                    app_sink->sweep_parking();
+                    if (retention_days > 0) {
+                        const auto before = std::chrono::system_clock::now() - std::chrono::days{retention_days};
+                        std::size_t deleted = 0;
+                        for (int slice = 0; slice < 10; ++slice) {
+                            const auto n = app_store->delete_older_than(before, 1000);
+                            deleted += n;
+                            if (n < 1000) break;
+                        }
+                        if (deleted > 0) log::info("retention: old rows deleted", {{"rows", deleted}});
+                    }
+                } catch (const std::exception& e) {
+                    log::error("maintenance failed", {{"error", e.what()}});
+                }
+                maintenance_timer.expires_after(sweep_every);
+                maintenance_timer.async_wait([weak](const boost::system::error_code& ec) {
+                    if (auto f = weak.lock(); f && !ec) (*f)();
+                });
+            };
+            maintenance = maintain;
+            boost::asio::post(io, [maintain] { (*maintain)(); });
         }
         if (run_bridge) {
             gateway_store = std::make_unique<sqlite::SqliteGatewayStore>(*db);
@@ -272,6 +372,8 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
             if (ec) return;
             log::info("stopping", {{"signal", signal}});
             if (network_server) network_server->stop();
+            maintenance_timer.cancel();
+            if (events_mqtt) events_mqtt->stop();  // in-flight messages get stop_timeout to be acknowledged
             if (udp) udp->stop();
             if (bridge_mqtt) bridge_mqtt->stop();
             if (ns_mqtt) ns_mqtt->stop();
@@ -283,6 +385,11 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
                                            return s;
                                        }()}});
         io.run();
+        // The acknowledgements that arrived while the events client disconnected are queued: handle them, then
+        // remove their messages from the outbox, so that a restart does not publish them again.
+        io.restart();
+        io.poll();
+        if (outbox) outbox->stop();
         log::info("stopped");
         return 0;
     } catch (const std::exception& e) {

@@ -1,8 +1,13 @@
 #pragma once
 // A real Mosquitto broker for integration tests: its own process, on 127.0.0.1 and a free port, with a throw-away
-// configuration (anonymous clients, no persistence). start() returns once the broker accepts TCP connections;
-// stop() and restart() (same port) let tests take the broker away and bring it back. The broker dies with the test
-// process (PR_SET_PDEATHSIG), also when a test crashes.
+// configuration (anonymous clients, no persistence unless asked for). start() returns once the broker accepts TCP
+// connections; stop() and restart() (same port) let tests take the broker away and bring it back. The broker dies
+// with the test process (PR_SET_PDEATHSIG), also when a test crashes.
+//
+// Settings::persistent keeps sessions across stop() and start(), as a production broker does: a client with a
+// persistent session (clean session false) and a QoS 1 subscription receives, once it is back, what was published
+// while it was away, also when the broker was restarted in between (mosquitto.conf(5): the database is written when
+// the broker exits on SIGTERM and read again at start). No queue limits, so that a test's burst is never cut.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -32,14 +37,27 @@ class Mosquitto {
 public:
     /// Tag: pick the port and write the configuration, but leave the broker down until start().
     struct Deferred {};
+    /// What differs from the throw-away default.
+    struct Settings {
+        bool persistent = false;  ///< sessions and their queued messages survive stop() and start()
+    };
 
     Mosquitto() : Mosquitto(Deferred{}) { start(); }
-    explicit Mosquitto(Deferred) : port_(free_port()), dir_(make_temp_dir()) {
+    explicit Mosquitto(Settings settings) : Mosquitto(Deferred{}, settings) { start(); }
+    explicit Mosquitto(Deferred deferred) : Mosquitto(deferred, Settings{}) {}
+    Mosquitto(Deferred, Settings settings) : port_(free_port()), dir_(make_temp_dir()) {
         std::ofstream conf(dir_ / "mosquitto.conf");
         conf << "listener " << port_ << " 127.0.0.1\n"
              << "allow_anonymous true\n"
-             << "persistence false\n"
              << "log_dest stderr\n";
+        if (settings.persistent) {
+            conf << "persistence true\n"
+                 << "persistence_location " << (dir_ / "").string() << "\n"
+                 << "max_queued_messages 0\n"     // 0: no limit on what waits for an offline session
+                 << "max_inflight_messages 0\n";  // 0: no limit on unacknowledged QoS 1 messages per client
+        } else {
+            conf << "persistence false\n";
+        }
         // Run as root, Mosquitto would switch to its own user, and a change of user clears the parent-death
         // signal (prctl(2)); a test broker on loopback may stay root.
         if (geteuid() == 0) conf << "user root\n";
