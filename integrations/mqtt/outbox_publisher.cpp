@@ -1,5 +1,6 @@
 #include "integrations/mqtt/outbox_publisher.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "common/log.hpp"
@@ -13,12 +14,18 @@ OutboxPublisher::OutboxPublisher(boost::asio::io_context& io, Client& client, Ou
       store_(store),
       options_(options),
       remove_timer_(io),
+      watchdog_(io),
       published_total_(metrics.counter("schwebe_mqtt_outbox_published_total", "outbox messages published")),
       acknowledged_total_(
           metrics.counter("schwebe_mqtt_outbox_acknowledged_total", "outbox messages acknowledged by the broker")),
       failed_total_(metrics.counter("schwebe_mqtt_outbox_failed_total",
                                     "outbox deliveries lost with a connection, published again")) {
+    // Paho holds back what is published beyond its own in-flight limit until a timer of its own fires: keep the
+    // window inside that limit.
+    options_.window = std::min<std::size_t>(options_.window,
+                                            static_cast<std::size_t>(std::max(1, client_.options().max_inflight)));
     client_.set_connection_handler([this](bool connected) { on_connection(connected); });
+    arm_watchdog();
     metrics.gauge("schwebe_mqtt_outbox_in_flight", "outbox messages published and not yet acknowledged", {},
                   [this] { return static_cast<double>(in_flight_.size()); });
 }
@@ -166,8 +173,25 @@ void OutboxPublisher::remove_acknowledged() {
     }
 }
 
+void OutboxPublisher::arm_watchdog() {
+    watchdog_.expires_after(options_.stall_timeout);
+    watchdog_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopped_) return;
+        const std::uint64_t progress = stats_.acknowledged + stats_.failed;
+        if (client_.connected() && !in_flight_.empty() && progress == progress_at_last_check_) {
+            ++stats_.stalls;
+            log::warn("mqtt outbox stalled: publishing again from the store",
+                      {{"in_flight", in_flight_.size()}, {"stall_timeout_ms", options_.stall_timeout.count()}});
+            restart();
+        }
+        progress_at_last_check_ = stats_.acknowledged + stats_.failed;
+        arm_watchdog();
+    });
+}
+
 void OutboxPublisher::stop() {
     stopped_ = true;
+    watchdog_.cancel();
     remove_timer_.cancel();
     remove_acknowledged();
 }

@@ -44,6 +44,9 @@ struct OutboxPublisherOptions {
     std::size_t memory_limit = 20'000; ///< committed messages kept in memory for the fast path
     std::size_t remove_batch = 500;    ///< acknowledged ids removed in one transaction...
     std::chrono::milliseconds remove_interval{20};  ///< ...or after this long
+    /// Connected, with messages in flight and not one acknowledgement for this long: publish again from the store
+    /// (a client that lost track of them must not stall the outbox for ever).
+    std::chrono::milliseconds stall_timeout{10'000};
 };
 
 class OutboxPublisher {
@@ -66,6 +69,7 @@ public:
         std::uint64_t failed = 0;    ///< deliveries lost (a connection loss): published again
         std::uint64_t restarts = 0;  ///< times publishing started again from the store
         std::uint64_t read_from_store = 0;
+        std::uint64_t stalls = 0;  ///< restarts because nothing was acknowledged for stall_timeout
     };
     [[nodiscard]] const Stats& stats() const noexcept { return stats_; }
     [[nodiscard]] std::size_t unacknowledged() const noexcept { return in_flight_.size(); }
@@ -76,6 +80,7 @@ private:
     void pump();
     void on_done(std::uint64_t generation, std::int64_t id, bool delivered);
     void schedule_remove();
+    void arm_watchdog();
     void remove_acknowledged();
 
     boost::asio::io_context& io_;
@@ -83,6 +88,8 @@ private:
     OutboxStore& store_;
     OutboxPublisherOptions options_;
     boost::asio::steady_timer remove_timer_;
+    boost::asio::steady_timer watchdog_;
+    std::uint64_t progress_at_last_check_ = 0;
     bool remove_scheduled_ = false;
     bool stopped_ = false;
 
