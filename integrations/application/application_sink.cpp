@@ -38,7 +38,9 @@ ApplicationSink::ApplicationSink(sqlite::SqliteAppStore& store, const decoders::
       now_(now ? std::move(now) : Now([] { return std::chrono::system_clock::now(); })),
       uplinks_stored_(metrics.counter("schwebe_app_uplinks_stored_total", "uplinks stored in SQLite")),
       readings_stored_(metrics.counter("schwebe_app_readings_stored_total", "readings stored in SQLite")),
-      decoded_(metrics.counter("schwebe_codec_decoded_total", "payloads decoded by a codec")) {}
+      decoded_(metrics.counter("schwebe_codec_decoded_total", "payloads decoded by a codec")) {
+    for (auto& dev_eui : store_.devices_with_spots()) devices_with_spots_.insert(std::move(dev_eui));
+}
 
 void ApplicationSink::stage(std::span<const ns::Event> events) {
     for (const auto& event : events) {
@@ -151,10 +153,13 @@ void ApplicationSink::stage_parking(const ns::UplinkEvent& up, const std::vector
     const auto zone_tag = tags.find("zone");
     const auto spot_tag = tags.find("spot");
     const std::string dev_eui = up.device_info.dev_eui.to_string();
+    const bool tagged = zone_tag != tags.end() && spot_tag != tags.end();
+    if (!tagged && !devices_with_spots_.contains(dev_eui)) return;
     std::optional<sqlite::SpotRow> existing = store_.spot_of_device(dev_eui);
 
-    if (zone_tag == tags.end() || spot_tag == tags.end()) {
+    if (!tagged) {
         if (existing) {  // the device no longer marks a spot: the spot goes
+            devices_with_spots_.erase(dev_eui);
             store_.delete_spot(existing->zone, existing->spot);
             publish_spot(*existing, true);
             publish_zone(existing->zone);
@@ -189,6 +194,7 @@ void ApplicationSink::stage_parking(const ns::UplinkEvent& up, const std::vector
                               .since = up.time,
                               .last_seen = up.time};
     store_.put_spot(row);
+    devices_with_spots_.insert(dev_eui);
     publish_spot(row);
     publish_zone(zone);
 }
@@ -229,6 +235,11 @@ void ApplicationSink::add(std::string dev_eui, std::string topic, std::string pa
 void ApplicationSink::staged_done(bool committed) {
     if (committed && committed_ && !staged_.empty()) committed_(std::move(staged_));
     staged_.clear();
+    if (!committed) {
+        // The spot rows are as before the transaction: so must the set be.
+        devices_with_spots_.clear();
+        for (auto& dev_eui : store_.devices_with_spots()) devices_with_spots_.insert(std::move(dev_eui));
+    }
 }
 
 void ApplicationSink::on_event(ns::Event) {}

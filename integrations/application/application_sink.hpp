@@ -19,6 +19,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "common/messages.hpp"
@@ -73,6 +74,8 @@ private:
     Now now_;
     Committed committed_;
     std::vector<common::OutboxMessage> staged_;
+    /// The devices that have a parking spot row: most uplinks are not parking ones and need no lookup.
+    std::unordered_set<std::string> devices_with_spots_;
     common::Counter& uplinks_stored_;
     common::Counter& readings_stored_;
     common::Counter& decoded_;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <exception>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -155,9 +156,27 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     void wire() {
         const std::weak_ptr<Impl> weak = weak_from_this();
         auto& ctx = io;
+        // Completions arrive one per message, thousands a second: they are queued and handed over in batches, one
+        // post (one wake-up of the io_context's thread) for all that arrive before the thread gets to them.
         publish_listener.set([weak, &ctx](std::uint64_t id, bool ok) {
-            boost::asio::post(ctx, [weak, id, ok] {
-                if (auto self = weak.lock()) self->on_publish_done(id, ok);
+            const auto self = weak.lock();
+            if (!self) return;
+            bool first = false;
+            {
+                const std::lock_guard lock(self->completions_mutex);
+                first = self->completions.empty();
+                self->completions.emplace_back(id, ok);
+            }
+            if (!first) return;
+            boost::asio::post(ctx, [weak] {
+                const auto me = weak.lock();
+                if (!me) return;
+                std::vector<std::pair<std::uint64_t, bool>> batch;
+                {
+                    const std::lock_guard lock(me->completions_mutex);
+                    batch.swap(me->completions);
+                }
+                for (const auto& [done_id, done_ok] : batch) me->on_publish_done(done_id, done_ok);
             });
         });
         subscribe_listener.set([weak, &ctx](std::uint64_t id, bool ok) {
@@ -391,6 +410,8 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     std::map<std::uint64_t, SubscribeRequest> subscribe_requests;
     std::set<std::uint64_t> awaiting_suback;       // this session's re-subscriptions not yet acknowledged
     std::map<std::uint64_t, DoneHandler> pending;  // publishes accepted, not yet completed
+    std::mutex completions_mutex;                     // Paho's threads append, the io_context's thread takes
+    std::vector<std::pair<std::uint64_t, bool>> completions;
     std::uint64_t next_id = 0;
     std::uint64_t session = 0;  // counts connections and losses: answers from an older connection are stale
     bool started = false;

@@ -65,12 +65,15 @@ SqliteAppStore::SqliteAppStore(Database& db)
       insert_gateway_stats_(db.prepare(
           "INSERT INTO gateway_stats (gateway_id, time, rx_received, rx_ok, rx_forwarded, ack_ratio, tx_received, "
           "tx_emitted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")),
-      delete_old_uplinks_(db.prepare(
-          "DELETE FROM uplinks WHERE id IN (SELECT id FROM uplinks WHERE time < ?1 ORDER BY time LIMIT ?2)")),
+      // Among the oldest rows by id, those older than the cutoff: a slice reads at most `limit` rows.
+      delete_old_uplinks_(db.prepare("DELETE FROM uplinks WHERE id IN (SELECT id FROM (SELECT id, time FROM uplinks "
+                                     "ORDER BY id LIMIT ?2) WHERE time < ?1)")),
+      // Readings go with their uplink (their own time may be a device's clock): those of uplinks already deleted.
       delete_old_readings_(db.prepare(
-          "DELETE FROM readings WHERE id IN (SELECT id FROM readings WHERE time < ?1 ORDER BY time LIMIT ?2)")),
-      delete_old_gateway_stats_(db.prepare("DELETE FROM gateway_stats WHERE id IN (SELECT id FROM gateway_stats "
-                                           "WHERE time < ?1 ORDER BY time LIMIT ?2)")) {}
+          "DELETE FROM readings WHERE id IN (SELECT id FROM (SELECT id, uplink_id FROM readings ORDER BY id LIMIT ?2) "
+          "WHERE uplink_id < coalesce((SELECT min(id) FROM uplinks), 9223372036854775807))")),
+      delete_old_gateway_stats_(db.prepare("DELETE FROM gateway_stats WHERE id IN (SELECT id FROM (SELECT id, time "
+                                           "FROM gateway_stats ORDER BY id LIMIT ?2) WHERE time < ?1)")) {}
 
 std::int64_t SqliteAppStore::insert_uplink(const UplinkRow& row) {
     insert_uplink_.reset();
@@ -193,6 +196,13 @@ std::int64_t SqliteAppStore::outbox_depth() {
     return depth;
 }
 
+std::vector<std::string> SqliteAppStore::devices_with_spots() {
+    std::vector<std::string> out;
+    auto statement = db_.prepare("SELECT dev_eui FROM parking_spots");
+    while (statement.step()) out.push_back(statement.column_text(0));
+    return out;
+}
+
 std::vector<SpotRow> SqliteAppStore::silent_spots(SystemTime before) {
     std::vector<SpotRow> out;
     silent_spots_.reset();
@@ -235,7 +245,7 @@ std::size_t SqliteAppStore::delete_older_than(SystemTime before, std::size_t lim
     const std::string cutoff = format_timestamp(before);
     std::size_t deleted = 0;
     Transaction transaction(db_);
-    for (Statement* statement : {&delete_old_readings_, &delete_old_uplinks_, &delete_old_gateway_stats_}) {
+    for (Statement* statement : {&delete_old_uplinks_, &delete_old_readings_, &delete_old_gateway_stats_}) {
         if (deleted >= limit) break;
         statement->reset();
         statement->bind_text(1, cutoff).bind_int64(2, static_cast<std::int64_t>(limit - deleted));

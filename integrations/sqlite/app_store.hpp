@@ -89,6 +89,7 @@ public:
     /// Up to `limit` messages with id >= `from_id`, in id order.
     [[nodiscard]] std::vector<OutboxMessage> read_outbox(std::int64_t from_id, std::size_t limit);
     [[nodiscard]] std::int64_t outbox_depth();
+    [[nodiscard]] std::vector<std::string> devices_with_spots();
     /// Spots not yet unknown whose sensor was last heard before `before`.
     [[nodiscard]] std::vector<SpotRow> silent_spots(SystemTime before);
 
@@ -96,9 +97,10 @@ public:
     /// Deletes the delivered messages.
     void remove_outbox(std::span<const std::int64_t> ids);
     void insert_gateway_stats(const common::GatewayStats& stats);
-    /// Deletes at most `limit` of the oldest uplinks, readings and gateway stats older than `before`, in one short
-    /// transaction; returns how many rows went. Called again while it returns `limit`, so that ingestion runs in
-    /// between (it shares the thread).
+    /// Deletes at most `limit` rows in one short transaction: the oldest uplinks older than `before` (in id order,
+    /// which is time order), the readings of uplinks no longer there, and gateway stats older than `before`. Returns
+    /// how many rows went; called again while it returns `limit`, so that ingestion runs in between (it shares the
+    /// thread).
     std::size_t delete_older_than(SystemTime before, std::size_t limit);
 
 private:

@@ -159,11 +159,15 @@ WHERE dev_addr IS NOT NULL AND nwk_s_key IS NOT NULL AND app_s_key IS NOT NULL;
 //   outbox         MQTT messages not yet acknowledged by the broker, written in the transaction of the data they
 //                  describe, published in id order and deleted on the broker's acknowledgement. AUTOINCREMENT: ids
 //                  only grow, so id order is the order of the events also across restarts.
-// Retention (storage.retention_days) deletes old uplinks, readings and gateway_stats; never outbox rows.
+// Retention (storage.retention_days) deletes old uplinks with their readings, and old gateway_stats; never outbox
+// rows. Rows are inserted in time order, so retention walks the tables from their lowest id (no time index to keep
+// up on every insert).
+// deduplication_id is a UUID made by the network server, unique by construction: not indexed (the hot path pays for
+// every index).
 constexpr std::string_view migration_4_application = R"sql(
 CREATE TABLE uplinks (
     id               INTEGER PRIMARY KEY,
-    deduplication_id TEXT NOT NULL UNIQUE,
+    deduplication_id TEXT NOT NULL,
     time             TEXT NOT NULL,
     dev_eui          TEXT NOT NULL,
     dev_addr         TEXT NOT NULL,
@@ -178,7 +182,6 @@ CREATE TABLE uplinks (
 );
 
 CREATE INDEX uplinks_dev_eui_time ON uplinks (dev_eui, time);
-CREATE INDEX uplinks_time ON uplinks (time);
 
 CREATE TABLE readings (
     id        INTEGER PRIMARY KEY,
@@ -218,7 +221,6 @@ CREATE TABLE gateway_stats (
 );
 
 CREATE INDEX gateway_stats_gateway_id_time ON gateway_stats (gateway_id, time);
-CREATE INDEX gateway_stats_time ON gateway_stats (time);
 
 CREATE TABLE outbox (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,

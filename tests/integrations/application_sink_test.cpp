@@ -314,6 +314,15 @@ TEST_CASE("application store: retention deletes old rows a slice at a time and k
     CHECK(query_int(f.db, "SELECT count(*) FROM uplinks") == 1);
     CHECK(query_int(f.db, "SELECT count(*) FROM readings") == per_uplink);
     CHECK(query_int(f.db, "SELECT count(*) FROM outbox") == outbox_before);
+
+    // Readings go with their uplink, not by their own time: a meter reporting a 2021 timestamp today keeps it.
+    const auto meter = device("0505050505050505", "emu-prof-ii", {});
+    f.deliver({uplink(meter, 1, 1, codec_example("emu-prof-ii", 0)["bytes_hex"], f.now)});
+    CHECK(query_int(f.db, "SELECT count(*) FROM readings WHERE dev_eui = '0505050505050505' AND time < '2022'") >= 1);
+    while (f.store.delete_older_than(cutoff, 25) == 25) {
+    }
+    CHECK(query_int(f.db, "SELECT count(*) FROM readings WHERE dev_eui = '0505050505050505' AND time < '2022'") >= 1);
+    CHECK(query_int(f.db, "SELECT count(*) FROM uplinks") == 2);
 }
 
 TEST_CASE("application sink: gateway stats are kept as a time series", "[integration][sqlite][application]") {
