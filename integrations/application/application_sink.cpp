@@ -84,10 +84,16 @@ void ApplicationSink::stage_uplink(const ns::UplinkEvent& up) {
         } else {
             metrics_.counter("schwebe_codec_errors_total", "payloads a codec could not decode", {{"codec", codec_name}})
                 .inc();
-            log::info("payload not decoded", {{"dev_eui", dev_eui},
-                                              {"codec", codec_name},
-                                              {"f_port", *up.f_port},
-                                              {"reason", result.error->reason}});
+            // The `log` event reports each one; the server's log gets a rate-limited line (a device sending
+            // garbage must not flood it).
+            std::uint64_t suppressed = 0;
+            if (codec_log_limit_.allow(std::chrono::steady_clock::now(), suppressed)) {
+                log::info("payload not decoded", {{"dev_eui", dev_eui},
+                                                  {"codec", codec_name},
+                                                  {"f_port", *up.f_port},
+                                                  {"reason", result.error->reason},
+                                                  {"suppressed", suppressed}});
+            }
             codec_error = ns::LogEvent{.time = up.time,
                                        .device_info = up.device_info,
                                        .level = ns::LogLevel::error,
@@ -118,7 +124,7 @@ void ApplicationSink::stage_uplink(const ns::UplinkEvent& up) {
                               : std::nullopt,
         .rx_info_json = rx_info});
     uplinks_stored_.inc();
-    if (options_.publish) add(dev_eui, mqtt::event_topic(up.device_info, "up"), up_json, false);
+    if (options_.publish) add(dev_eui, mqtt::event_topic(up.device_info, "up"), std::move(up_json), false);
     if (codec_error && options_.publish) {
         add(dev_eui, mqtt::event_topic(up.device_info, "log"), mqtt::event_json(ns::Event(*codec_error)), false);
     }

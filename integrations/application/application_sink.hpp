@@ -22,6 +22,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/log.hpp"
 #include "common/messages.hpp"
 #include "common/metrics.hpp"
 #include "common/outbox.hpp"
@@ -76,6 +77,7 @@ private:
     std::vector<common::OutboxMessage> staged_;
     /// The devices that have a parking spot row: most uplinks are not parking ones and need no lookup.
     std::unordered_set<std::string> devices_with_spots_;
+    log::RateLimiter codec_log_limit_{5, std::chrono::seconds{10}};
     common::Counter& uplinks_stored_;
     common::Counter& readings_stored_;
     common::Counter& decoded_;
