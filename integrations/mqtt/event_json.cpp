@@ -28,13 +28,29 @@ std::string format_time(ns::SystemTime t) {
     const auto day = chr::floor<chr::days>(since_epoch);
     const chr::year_month_day ymd{chr::sys_days{day}};
     const chr::hh_mm_ss<chr::nanoseconds> time_of_day{since_epoch - day};
-    std::array<char, 64> buf{};
-    const int n = std::snprintf(
-        buf.data(), buf.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%09lld+00:00", static_cast<int>(ymd.year()),
-        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-        static_cast<int>(time_of_day.hours().count()), static_cast<int>(time_of_day.minutes().count()),
-        static_cast<int>(time_of_day.seconds().count()), static_cast<long long>(time_of_day.subseconds().count()));
-    return std::string(buf.data(), static_cast<std::size_t>(n));
+    const int year = static_cast<int>(ymd.year());
+    if (year < 0 || year > 9999) {
+        std::array<char, 64> buf{};
+        const int n = std::snprintf(
+            buf.data(), buf.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%09lld+00:00", year,
+            static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+            static_cast<int>(time_of_day.hours().count()), static_cast<int>(time_of_day.minutes().count()),
+            static_cast<int>(time_of_day.seconds().count()), static_cast<long long>(time_of_day.subseconds().count()));
+        return std::string(buf.data(), static_cast<std::size_t>(n));
+    }
+    // Digit by digit: several per `up` event, and snprintf costs about a microsecond each.
+    std::string out = "0000-00-00T00:00:00.000000000+00:00";
+    const auto put = [&out](std::size_t pos, std::size_t width, long long value) {
+        for (std::size_t i = 0; i < width; ++i, value /= 10) out[pos + width - 1 - i] = static_cast<char>('0' + value % 10);
+    };
+    put(0, 4, year);
+    put(5, 2, static_cast<unsigned>(ymd.month()));
+    put(8, 2, static_cast<unsigned>(ymd.day()));
+    put(11, 2, time_of_day.hours().count());
+    put(14, 2, time_of_day.minutes().count());
+    put(17, 2, time_of_day.seconds().count());
+    put(20, 9, time_of_day.subseconds().count());
+    return out;
 }
 
 Json device_info_json(const ns::DeviceInfo& d) {

@@ -307,12 +307,28 @@ std::string format_timestamp(std::chrono::system_clock::time_point time) {
     const auto day = floor<days>(micros);
     const year_month_day date{day};
     const hh_mm_ss clock{micros - day};
+    const int year = static_cast<int>(date.year());
     std::array<char, 40> buffer{};
-    std::snprintf(buffer.data(), buffer.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", static_cast<int>(date.year()),
-                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                  static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()),
-                  static_cast<int>(clock.seconds().count()), static_cast<int>(clock.subseconds().count()));
-    return buffer.data();
+    if (year < 0 || year > 9999) {
+        std::snprintf(buffer.data(), buffer.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", year,
+                      static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                      static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()),
+                      static_cast<int>(clock.seconds().count()), static_cast<int>(clock.subseconds().count()));
+        return buffer.data();
+    }
+    // Written digit by digit: this runs several times per uplink, and snprintf costs about a microsecond.
+    std::string out = "0000-00-00T00:00:00.000000Z";
+    const auto put = [&out](std::size_t pos, std::size_t width, long long value) {
+        for (std::size_t i = 0; i < width; ++i, value /= 10) out[pos + width - 1 - i] = static_cast<char>('0' + value % 10);
+    };
+    put(0, 4, year);
+    put(5, 2, static_cast<unsigned>(date.month()));
+    put(8, 2, static_cast<unsigned>(date.day()));
+    put(11, 2, clock.hours().count());
+    put(14, 2, clock.minutes().count());
+    put(17, 2, clock.seconds().count());
+    put(20, 6, clock.subseconds().count());
+    return out;
 }
 
 namespace {
