@@ -1,5 +1,6 @@
 #include "integrations/mqtt/event_json.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -321,6 +322,28 @@ void append_rx_info(std::string& out, const common::RxInfo& rx) {
     out += '}';
 }
 
+void append_tx_info(std::string& out, const common::TxInfo& tx) {
+    const auto* lora = std::get_if<common::LoraModulation>(&tx.modulation);
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 4> usual_rates{
+        {{"4/5", "CR_4_5"}, {"4/6", "CR_4_6"}, {"4/7", "CR_4_7"}, {"4/8", "CR_4_8"}}};
+    const auto rate = lora == nullptr ? usual_rates.end()
+                                      : std::find_if(usual_rates.begin(), usual_rates.end(),
+                                                     [&](const auto& r) { return r.first == lora->code_rate; });
+    if (rate == usual_rates.end()) {  // FSK, or a rare code rate: the tree form's own text
+        out += common::tx_info_to_json(tx).dump();
+        return;
+    }
+    out += "{\"frequency\":";
+    append_int(out, tx.frequency_hz);
+    out += ",\"modulation\":{\"lora\":{\"bandwidth\":";
+    append_int(out, lora->bandwidth_hz);
+    out += ",\"spreadingFactor\":";
+    append_int(out, lora->spreading_factor);
+    out += ",\"codeRate\":\"";
+    out += rate->second;
+    out += "\"}}}";
+}
+
 void append_device_info(std::string& out, const ns::DeviceInfo& d) {
     out += "{\"tenantId\":";
     append_string(out, tenant_id);
@@ -574,7 +597,7 @@ std::string up_event_json(const ns::UplinkEvent& e, const nlohmann::json* object
         out += rx_info_array;
     }
     out += ",\"txInfo\":";
-    out += common::tx_info_to_json(e.tx_info).dump();
+    append_tx_info(out, e.tx_info);
     out += ",\"regionConfigId\":";
     append_string(out, region_config_id);
     out += '}';
