@@ -106,8 +106,8 @@ void ApplicationSink::stage_uplink(const ns::UplinkEvent& up) {
     }
 
     const nlohmann::json* object = decoded ? &decoded->object : nullptr;
-    const std::string rx_info = mqtt::rx_info_array_json(up.rx_info);
-    std::string up_json = options_.publish ? mqtt::up_event_json(up, object, rx_info) : std::string();
+    // Written once: the uplink row keeps it (its object and rxInfo are read from it) and the outbox refers to it.
+    std::string up_json = mqtt::up_event_json(up, object);
     const std::int64_t uplink_id = store_.insert_uplink(sqlite::UplinkRow{
         .deduplication_id = up.deduplication_id,
         .time = up.time,
@@ -119,12 +119,11 @@ void ApplicationSink::stage_uplink(const ns::UplinkEvent& up) {
         .dr = up.dr,
         .frequency = up.tx_info.frequency_hz,
         .data = up.data,
-        .object_json = object ? std::optional<std::string>(object->dump(-1, ' ', false,
-                                                                        nlohmann::json::error_handler_t::replace))
-                              : std::nullopt,
-        .rx_info_json = rx_info});
+        .event_json = up_json});
     uplinks_stored_.inc();
-    if (options_.publish) add(dev_eui, mqtt::event_topic(up.device_info, "up"), std::move(up_json), false);
+    if (options_.publish) {
+        add(dev_eui, mqtt::event_topic(up.device_info, "up"), std::move(up_json), false, uplink_id);
+    }
     if (codec_error && options_.publish) {
         add(dev_eui, mqtt::event_topic(up.device_info, "log"), mqtt::event_json(ns::Event(*codec_error)), false);
     }
@@ -227,14 +226,15 @@ void ApplicationSink::publish_zone(const std::string& zone) {
     add(std::string(), options_.city_prefix + "/parking/" + zone, message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), true);
 }
 
-void ApplicationSink::add(std::string dev_eui, std::string topic, std::string payload, bool retained) {
+void ApplicationSink::add(std::string dev_eui, std::string topic, std::string payload, bool retained,
+                          std::optional<std::int64_t> uplink_id) {
     common::OutboxMessage message{.id = 0,
                                   .dev_eui = std::move(dev_eui),
                                   .topic = std::move(topic),
                                   .payload = std::move(payload),
                                   .qos = options_.qos,
                                   .retained = retained};
-    store_.add_outbox(message, now_());
+    store_.add_outbox(message, now_(), uplink_id);
     staged_.push_back(std::move(message));
 }
 

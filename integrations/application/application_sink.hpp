@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_set>
@@ -66,7 +67,9 @@ private:
     void stage_parking(const ns::UplinkEvent& up, const std::vector<decoders::Reading>& readings);
     void publish_spot(const sqlite::SpotRow& spot, bool cleared = false);
     void publish_zone(const std::string& zone);
-    void add(std::string dev_eui, std::string topic, std::string payload, bool retained);
+    /// Writes a message to the outbox and stages it; an `up` message names its uplink row instead of a payload.
+    void add(std::string dev_eui, std::string topic, std::string payload, bool retained,
+             std::optional<std::int64_t> uplink_id = {});
 
     sqlite::SqliteAppStore& store_;
     const decoders::CodecRegistry& codecs_;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "common/log.hpp"
+
 namespace schwebe::sqlite {
 
 namespace {
@@ -44,7 +46,7 @@ SqliteAppStore::SqliteAppStore(Database& db)
     : db_(db),
       insert_uplink_(db.prepare(
           "INSERT INTO uplinks (deduplication_id, time, dev_eui, dev_addr, f_cnt, f_port, confirmed, dr, frequency, "
-          "data, object, rx_info) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")),
+          "data, event) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")),
       insert_reading_(db.prepare(
           "INSERT INTO readings (uplink_id, dev_eui, quantity, time, value, unit) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
       spot_of_device_(db.prepare(
@@ -54,10 +56,11 @@ SqliteAppStore::SqliteAppStore(Database& db)
       delete_spot_(db.prepare("DELETE FROM parking_spots WHERE zone = ?1 AND spot = ?2")),
       touch_spot_(db.prepare("UPDATE parking_spots SET last_seen = ?2 WHERE dev_eui = ?1")),
       zone_totals_(db.prepare("SELECT status, count(*) FROM parking_spots WHERE zone = ?1 GROUP BY status")),
-      add_outbox_(db.prepare("INSERT INTO outbox (dev_eui, topic, payload, qos, retained, created_at) "
-                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")),
-      read_outbox_(db.prepare("SELECT id, dev_eui, topic, payload, qos, retained FROM outbox WHERE id >= ?1 "
-                              "ORDER BY id LIMIT ?2")),
+      add_outbox_(db.prepare("INSERT INTO outbox (dev_eui, topic, payload, uplink_id, qos, retained, created_at) "
+                             "VALUES (?1, ?2, ?3, ?7, ?4, ?5, ?6)")),
+      read_outbox_(db.prepare("SELECT o.id, o.dev_eui, o.topic, coalesce(o.payload, u.event), o.qos, o.retained, "
+                              "o.uplink_id IS NOT NULL AND u.id IS NULL FROM outbox o LEFT JOIN uplinks u "
+                              "ON u.id = o.uplink_id WHERE o.id >= ?1 ORDER BY o.id LIMIT ?2")),
       outbox_depth_(db.prepare("SELECT count(*) FROM outbox")),
       silent_spots_(db.prepare("SELECT zone, spot, dev_eui, status, since, last_seen FROM parking_spots "
                                "WHERE last_seen < ?1 AND status != 'unknown' ORDER BY zone, spot")),
@@ -66,8 +69,10 @@ SqliteAppStore::SqliteAppStore(Database& db)
           "INSERT INTO gateway_stats (gateway_id, time, rx_received, rx_ok, rx_forwarded, ack_ratio, tx_received, "
           "tx_emitted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")),
       // Among the oldest rows by id, those older than the cutoff: a slice reads at most `limit` rows.
+      // Never an uplink whose `up` message still waits in the outbox (it is that message's payload).
       delete_old_uplinks_(db.prepare("DELETE FROM uplinks WHERE id IN (SELECT id FROM (SELECT id, time FROM uplinks "
-                                     "ORDER BY id LIMIT ?2) WHERE time < ?1)")),
+                                     "ORDER BY id LIMIT ?2) WHERE time < ?1 AND id < coalesce((SELECT min(uplink_id) "
+                                     "FROM outbox), 9223372036854775807))")),
       // Readings go with their uplink (their own time may be a device's clock): those of uplinks already deleted.
       delete_old_readings_(db.prepare(
           "DELETE FROM readings WHERE id IN (SELECT id FROM (SELECT id, uplink_id FROM readings ORDER BY id LIMIT ?2) "
@@ -86,16 +91,11 @@ std::int64_t SqliteAppStore::insert_uplink(const UplinkRow& row) {
         .bind_int64(8, row.dr)
         .bind_int64(9, row.frequency)
         .bind_blob(10, row.data)
-        .bind_text(12, row.rx_info_json);
+        .bind_text(11, row.event_json);
     if (row.f_port) {
         insert_uplink_.bind_int64(6, *row.f_port);
     } else {
         insert_uplink_.bind_null(6);
-    }
-    if (row.object_json) {
-        insert_uplink_.bind_text(11, *row.object_json);
-    } else {
-        insert_uplink_.bind_null(11);
     }
     insert_uplink_.step();
     return db_.last_insert_rowid();
@@ -159,14 +159,20 @@ ZoneTotals SqliteAppStore::zone_totals(std::string_view zone) {
     return totals;
 }
 
-std::int64_t SqliteAppStore::add_outbox(OutboxMessage& message, SystemTime now) {
+std::int64_t SqliteAppStore::add_outbox(OutboxMessage& message, SystemTime now, std::optional<std::int64_t> uplink_id) {
     add_outbox_.reset();
     add_outbox_.bind_text(1, message.dev_eui)
         .bind_text(2, message.topic)
-        .bind_blob(3, std::span(reinterpret_cast<const std::uint8_t*>(message.payload.data()), message.payload.size()))
         .bind_int64(4, message.qos)
         .bind_int64(5, message.retained ? 1 : 0)
         .bind_text(6, format_timestamp(now));
+    if (uplink_id) {
+        add_outbox_.bind_null(3).bind_int64(7, *uplink_id);
+    } else {
+        add_outbox_.bind_blob(
+                       3, std::span(reinterpret_cast<const std::uint8_t*>(message.payload.data()), message.payload.size()))
+            .bind_null(7);
+    }
     add_outbox_.step();
     message.id = db_.last_insert_rowid();
     return message.id;
@@ -177,6 +183,17 @@ std::vector<OutboxMessage> SqliteAppStore::read_outbox(std::int64_t from_id, std
     read_outbox_.reset();
     read_outbox_.bind_int64(1, from_id).bind_int64(2, static_cast<std::int64_t>(limit));
     while (read_outbox_.step()) {
+        if (read_outbox_.column_int64(6) != 0) {
+            // Its uplink is gone (retention keeps it; someone deleted it by hand): nothing to publish.
+            log::warn("outbox message without its uplink, dropped", {{"id", read_outbox_.column_int64(0)}});
+            out.push_back(OutboxMessage{.id = read_outbox_.column_int64(0),
+                                        .dev_eui = read_outbox_.column_text(1),
+                                        .topic = std::string(),
+                                        .payload = std::string(),
+                                        .qos = 0,
+                                        .retained = false});
+            continue;
+        }
         const auto payload = read_outbox_.column_blob(3);
         out.push_back(OutboxMessage{.id = read_outbox_.column_int64(0),
                                     .dev_eui = read_outbox_.column_text(1),

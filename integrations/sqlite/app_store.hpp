@@ -31,8 +31,7 @@ struct UplinkRow {
     std::uint8_t dr = 0;
     std::uint32_t frequency = 0;
     std::span<const std::uint8_t> data;
-    std::optional<std::string> object_json;
-    std::string rx_info_json;
+    std::string_view event_json;  ///< the ChirpStack `up` event; `object` and `rx_info` are read from it
 };
 
 struct ReadingRow {
@@ -82,8 +81,9 @@ public:
     void delete_spot(std::string_view zone, std::string_view spot);
     void touch_spot(std::string_view dev_eui, SystemTime last_seen);
     [[nodiscard]] ZoneTotals zone_totals(std::string_view zone);
-    /// Appends a message; sets and returns its id.
-    std::int64_t add_outbox(OutboxMessage& message, SystemTime now);
+    /// Appends a message; sets and returns its id. With `uplink_id`, the payload is not stored: it is that
+    /// uplink's `event` (the message must be that event).
+    std::int64_t add_outbox(OutboxMessage& message, SystemTime now, std::optional<std::int64_t> uplink_id = {});
 
     // ---- reads ----
     /// Up to `limit` messages with id >= `from_id`, in id order.

@@ -149,8 +149,9 @@ WHERE dev_addr IS NOT NULL AND nwk_s_key IS NOT NULL AND app_s_key IS NOT NULL;
 )sql";
 
 // Version 4: what the applications see (integrations/application_sink.cpp, integrations/sqlite/app_store.cpp).
-//   uplinks        every data uplink delivered to the application: decrypted data, the decoded object (JSON, NULL
-//                  when the profile has no codec or the codec failed) and the ChirpStack rxInfo array.
+//   uplinks        every data uplink delivered to the application: decrypted data and `event`, the ChirpStack `up`
+//                  JSON as published, from which `object` (the decoded payload; NULL when the profile has no codec or
+//                  the codec failed) and `rx_info` (the rxInfo array) are read as columns of their own.
 //   readings       the normalized values a codec found in an uplink (decoders/codec.hpp), indexed for one device's
 //                  and for one quantity's time range; booleans are 0/1.
 //   parking_spots  one row per spot (device tags `zone` and `spot`): its status, since when, and when its sensor
@@ -158,7 +159,8 @@ WHERE dev_addr IS NOT NULL AND nwk_s_key IS NOT NULL AND app_s_key IS NOT NULL;
 //   gateway_stats  the stats each gateway reports (every 30 s by default), kept for the retention period.
 //   outbox         MQTT messages not yet acknowledged by the broker, written in the transaction of the data they
 //                  describe, published in id order and deleted on the broker's acknowledgement. AUTOINCREMENT: ids
-//                  only grow, so id order is the order of the events also across restarts.
+//                  only grow, so id order is the order of the events also across restarts. An `up` message has no
+//                  payload of its own: it is the `event` of uplink `uplink_id` (written once, not twice).
 // Retention (storage.retention_days) deletes old uplinks with their readings, and old gateway_stats; never outbox
 // rows. Rows are inserted in time order, so retention walks the tables from their lowest id (no time index to keep
 // up on every insert).
@@ -177,8 +179,9 @@ CREATE TABLE uplinks (
     dr               INTEGER NOT NULL,
     frequency        INTEGER NOT NULL,
     data             BLOB NOT NULL,
-    object           TEXT CHECK (object IS NULL OR json_valid(object)),
-    rx_info          TEXT NOT NULL CHECK (json_valid(rx_info))
+    event            TEXT NOT NULL,
+    object           TEXT GENERATED ALWAYS AS (json_extract(event, '$.object')) VIRTUAL,
+    rx_info          TEXT GENERATED ALWAYS AS (json_extract(event, '$.rxInfo')) VIRTUAL
 );
 
 CREATE INDEX uplinks_dev_eui_time ON uplinks (dev_eui, time);
@@ -226,7 +229,8 @@ CREATE TABLE outbox (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     dev_eui    TEXT NOT NULL,
     topic      TEXT NOT NULL,
-    payload    BLOB NOT NULL,
+    payload    BLOB,
+    uplink_id  INTEGER CHECK ((payload IS NULL) = (uplink_id IS NOT NULL)),
     qos        INTEGER NOT NULL CHECK (qos IN (0, 1, 2)),
     retained   INTEGER NOT NULL CHECK (retained IN (0, 1)),
     created_at TEXT NOT NULL

@@ -5,6 +5,7 @@
 #include "integrations/application/application_sink.hpp"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -297,9 +298,17 @@ TEST_CASE("application store: retention deletes old rows a slice at a time and k
     const auto readings = query_int(f.db, "SELECT count(*) FROM readings");
     REQUIRE(readings % 31 == 0);
     const auto per_uplink = readings / 31;
+    const auto cutoff = f.now - std::chrono::days{365};
+
+    // While their `up` messages wait in the outbox (a broker away for over a year), the old uplinks stay: the
+    // messages are read from them.
+    CHECK(f.store.delete_older_than(cutoff, 25) == 0);
+    CHECK(query_int(f.db, "SELECT count(*) FROM uplinks") == 31);
+    // The broker acknowledged everything but the newest uplink's messages.
+    const auto newest = query_int(f.db, "SELECT max(id) FROM uplinks");
+    f.db.exec("DELETE FROM outbox WHERE uplink_id IS NULL OR uplink_id < " + std::to_string(newest));
     const auto outbox_before = query_int(f.db, "SELECT count(*) FROM outbox");
 
-    const auto cutoff = f.now - std::chrono::days{365};
     std::size_t slices = 0;
     std::size_t deleted = 0;
     while (true) {
@@ -314,6 +323,16 @@ TEST_CASE("application store: retention deletes old rows a slice at a time and k
     CHECK(query_int(f.db, "SELECT count(*) FROM uplinks") == 1);
     CHECK(query_int(f.db, "SELECT count(*) FROM readings") == per_uplink);
     CHECK(query_int(f.db, "SELECT count(*) FROM outbox") == outbox_before);
+
+    // What waits in the outbox is still whole.
+    const auto waiting = f.outbox();
+    REQUIRE_FALSE(waiting.empty());
+    for (const auto& m : waiting) {
+        const auto same = std::find_if(f.handed_over.begin(), f.handed_over.end(),
+                                       [&](const OutboxMessage& h) { return h.id == m.id; });
+        REQUIRE(same != f.handed_over.end());
+        CHECK(*same == m);
+    }
 
     // Readings go with their uplink, not by their own time: a meter reporting a 2021 timestamp today keeps it.
     const auto meter = device("0505050505050505", "emu-prof-ii", {});
