@@ -17,13 +17,17 @@
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <mqtt/async_client.h>
@@ -182,25 +186,44 @@ Figures schwebe_path(const std::string& uri, int qos, const std::string& codec, 
                 return s.read_outbox(from, limit);
             }
             void remove_outbox(std::span<const std::int64_t> ids) override { s.remove_outbox(ids); }
-        } adapter(store);
+        };
 
-        boost::asio::io_context io;
-        auto guard = boost::asio::make_work_guard(io);
+        // The publisher on a thread of its own, with its own connection to the file, as `schwebe serve` runs it.
+        auto publisher_db = sqlite::Database::open(dir / "schwebe.db");
+        sqlite::SqliteAppStore publisher_store(publisher_db);
+        Adapter adapter(publisher_store);
+        boost::asio::io_context publisher_io;
+        auto guard = boost::asio::make_work_guard(publisher_io);
         schwebe::mqtt::Options client_options;
         client_options.server_uri = uri;
         client_options.client_id = "bench-schwebe-" + std::to_string(qos) + codec;
         client_options.buffer_while_disconnected = false;
         client_options.max_inflight = max_inflight;
         client_options.max_buffered_messages = 10'000;
-        schwebe::mqtt::Client client(io, client_options);
-        schwebe::mqtt::OutboxPublisher publisher(io, client, adapter, metrics, {.window = window});
+        schwebe::mqtt::Client client(publisher_io, client_options);
+        schwebe::mqtt::OutboxPublisher publisher(publisher_io, client, adapter, metrics, {.window = window});
+        auto& acknowledged = metrics.counter("schwebe_mqtt_outbox_acknowledged_total", "");
+        std::atomic<bool> connected{false};
+        boost::asio::steady_timer connect_check(publisher_io);
+        std::function<void()> check = [&] {
+            if (client.connected()) {
+                connected = true;
+                return;
+            }
+            connect_check.expires_after(5ms);
+            connect_check.async_wait([&](const boost::system::error_code&) { check(); });
+        };
+        boost::asio::post(publisher_io, [&] {
+            client.start();
+            check();
+        });
+        std::thread publisher_thread([&] { publisher_io.run(); });
         std::size_t written = 0;  // messages committed to the outbox
         sink.set_committed_handler([&](std::vector<common::OutboxMessage> m) {
             written += m.size();
-            publisher.offer(std::move(m));
+            boost::asio::post(publisher_io, [&publisher, m = std::move(m)]() mutable { publisher.offer(std::move(m)); });
         });
-        client.start();
-        while (!client.connected()) io.run_one_for(50ms);
+        while (!connected) std::this_thread::sleep_for(1ms);
 
         std::vector<ns::DeviceInfo> devices;
         for (std::uint64_t d = 0; d < 100; ++d) devices.push_back(device(d, codec));
@@ -208,8 +231,8 @@ Figures schwebe_path(const std::string& uri, int qos, const std::string& codec, 
         const auto t0 = SteadyClock::now();
         std::size_t produced = 0;
         while (produced < events) {
-            // Keep the producer (on the same thread) at most a few windows ahead of the broker.
-            while (written - publisher.stats().acknowledged > 4 * window) io.run_one_for(5ms);
+            // Keep the producer at most a few windows ahead of the broker (a benchmark may poll).
+            while (written - acknowledged.value() > 4 * window) std::this_thread::sleep_for(50us);
             std::vector<ns::Event> batch;
             for (std::size_t i = 0; i < batch_size && produced < events; ++i, ++produced) {
                 batch.push_back(uplink(devices[produced % devices.size()], static_cast<std::uint32_t>(produced / 100),
@@ -221,15 +244,18 @@ Figures schwebe_path(const std::string& uri, int qos, const std::string& codec, 
                 transaction.commit();
             }
             sink.staged_done(true);
-            io.poll();
         }
-        while (store.outbox_depth() > 0 || publisher.unacknowledged() > 0) io.run_one_for(5ms);
+        while (acknowledged.value() < written) std::this_thread::sleep_for(100us);
         figures.seconds = std::chrono::duration<double>(SteadyClock::now() - t0).count();
         figures.cpu = cpu_seconds() - cpu0;
-        figures.messages = publisher.stats().acknowledged;
+        figures.messages = acknowledged.value();
         messages_per_event = figures.messages / events;
-        publisher.stop();
-        client.stop();
+        boost::asio::post(publisher_io, [&] {
+            publisher.stop();
+            client.stop();
+            boost::asio::post(publisher_io, [&] { publisher_io.stop(); });
+        });
+        publisher_thread.join();
     }
     std::filesystem::remove_all(dir);
     return figures;

@@ -26,8 +26,6 @@ OutboxPublisher::OutboxPublisher(boost::asio::io_context& io, Client& client, Ou
                                             static_cast<std::size_t>(std::max(1, client_.options().max_inflight)));
     client_.set_connection_handler([this](bool connected) { on_connection(connected); });
     arm_watchdog();
-    metrics.gauge("schwebe_mqtt_outbox_in_flight", "outbox messages published and not yet acknowledged", {},
-                  [this] { return static_cast<double>(in_flight_.size()); });
 }
 
 void OutboxPublisher::on_connection(bool connected) {
