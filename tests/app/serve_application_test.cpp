@@ -896,3 +896,30 @@ TEST_CASE("broker outage and a kill -9 of schwebe in the middle: every stored up
     }
     CHECK(f.schwebe->terminate() == 0);
 }
+
+TEST_CASE("a graceful stop right after an event leaves in the outbox nothing the broker already has",
+          "[integration][serve]") {
+    const std::uint64_t seed = std::random_device{}();
+    INFO("seed " << seed);
+    std::mt19937_64 rng(seed);
+    std::vector<BurstDevice> devices = burst_devices(rng, 1);
+    ServeFixture f;
+    f.broker.start();
+    provision_burst_devices(f.config, devices);
+    StoreReader store(f.config.db_path);
+    Observer observer(f.test_io.io, f.broker.uri(), {"application/+/device/+/event/up"});
+    REQUIRE(wait_until(
+        f.test_io.io, [&] { return observer.subscribed(); }, 10s));
+    f.start_schwebe();
+
+    // The event reaches the subscriber; SIGTERM at once, before the publisher's next removal of acknowledged rows.
+    auto& d = devices.front();
+    const std::uint32_t f_cnt = d.next_f_cnt++;
+    f.push(data_uplink(*d.crypto, d.dev_addr, f_cnt, 1, burst_payload(f_cnt)));
+    REQUIRE(wait_until(
+        f.test_io.io, [&] { return up_count(observer) == 1; }, 10s));
+    CHECK(f.schwebe->terminate() == 0);
+    // Stopping let the acknowledgement arrive and removed the message: a restart will not send it again.
+    CHECK(store.outbox_depth() == 0);
+    CHECK(store.count("SELECT count(*) FROM uplinks") == 1);
+}
