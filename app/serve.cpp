@@ -34,19 +34,6 @@ namespace schwebe::app {
 
 namespace {
 
-/// The outbox publisher reads and removes through the application store.
-class OutboxStoreAdapter final : public mqtt::OutboxStore {
-public:
-    explicit OutboxStoreAdapter(sqlite::SqliteAppStore& store) : store_(store) {}
-    std::vector<common::OutboxMessage> read_outbox(std::int64_t from_id, std::size_t limit) override {
-        return store_.read_outbox(from_id, limit);
-    }
-    void remove_outbox(std::span<const std::int64_t> ids) override { store_.remove_outbox(ids); }
-
-private:
-    sqlite::SqliteAppStore& store_;
-};
-
 /// The outbox publisher's thread: runs its io_context until that is stopped; joined (after stopping the io_context
 /// if need be) at the latest when leaving serve(), also on an exception.
 class PublishThread {
@@ -295,7 +282,6 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
         boost::asio::io_context publish_io;
         std::optional<sqlite::Database> publish_db;
         std::unique_ptr<sqlite::SqliteAppStore> publish_store;
-        std::unique_ptr<OutboxStoreAdapter> outbox_store;
         std::unique_ptr<mqtt::Client> events_mqtt;
         std::unique_ptr<mqtt::OutboxPublisher> outbox;
         PublishThread publish_thread{publish_io};  // declared after what it uses: joined before they go
@@ -328,8 +314,7 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
                 publish_db.emplace(sqlite::Database::open(config.get("storage.sqlite_path")));
                 publish_store = std::make_unique<sqlite::SqliteAppStore>(*publish_db);
                 events_mqtt = std::make_unique<mqtt::Client>(publish_io, options);
-                outbox_store = std::make_unique<OutboxStoreAdapter>(*publish_store);
-                outbox = std::make_unique<mqtt::OutboxPublisher>(publish_io, *events_mqtt, *outbox_store, metrics);
+                outbox = std::make_unique<mqtt::OutboxPublisher>(publish_io, *events_mqtt, *publish_store, metrics);
                 app_sink->set_committed_handler([&publish_io, &outbox](std::vector<common::OutboxMessage> messages) {
                     boost::asio::post(publish_io, [&outbox, messages = std::move(messages)]() mutable {
                         outbox->offer(std::move(messages));

@@ -179,19 +179,9 @@ Figures schwebe_path(const std::string& uri, int qos, const std::string& codec, 
         options.qos = qos;
         application::ApplicationSink sink(store, codecs, metrics, options);
 
-        struct Adapter final : schwebe::mqtt::OutboxStore {
-            sqlite::SqliteAppStore& s;
-            explicit Adapter(sqlite::SqliteAppStore& store) : s(store) {}
-            std::vector<common::OutboxMessage> read_outbox(std::int64_t from, std::size_t limit) override {
-                return s.read_outbox(from, limit);
-            }
-            void remove_outbox(std::span<const std::int64_t> ids) override { s.remove_outbox(ids); }
-        };
-
         // The publisher on a thread of its own, with its own connection to the file, as `schwebe serve` runs it.
         auto publisher_db = sqlite::Database::open(dir / "schwebe.db");
         sqlite::SqliteAppStore publisher_store(publisher_db);
-        Adapter adapter(publisher_store);
         boost::asio::io_context publisher_io;
         auto guard = boost::asio::make_work_guard(publisher_io);
         schwebe::mqtt::Options client_options;
@@ -201,7 +191,7 @@ Figures schwebe_path(const std::string& uri, int qos, const std::string& codec, 
         client_options.max_inflight = max_inflight;
         client_options.max_buffered_messages = 10'000;
         schwebe::mqtt::Client client(publisher_io, client_options);
-        schwebe::mqtt::OutboxPublisher publisher(publisher_io, client, adapter, metrics, {.window = window});
+        schwebe::mqtt::OutboxPublisher publisher(publisher_io, client, publisher_store, metrics, {.window = window});
         auto& acknowledged = metrics.counter("schwebe_mqtt_outbox_acknowledged_total", "");
         std::atomic<bool> connected{false};
         boost::asio::steady_timer connect_check(publisher_io);

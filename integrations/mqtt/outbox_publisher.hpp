@@ -29,14 +29,7 @@
 
 namespace schwebe::mqtt {
 
-/// Where the outbox lives (the SQLite adapter in `schwebe serve`).
-class OutboxStore {
-public:
-    virtual ~OutboxStore() = default;
-    /// Up to `limit` messages with id >= `from_id`, in id order.
-    virtual std::vector<common::OutboxMessage> read_outbox(std::int64_t from_id, std::size_t limit) = 0;
-    virtual void remove_outbox(std::span<const std::int64_t> ids) = 0;
-};
+using OutboxStore = common::OutboxStore;
 
 struct OutboxPublisherOptions {
     std::size_t window = 1'000;        ///< published and not yet acknowledged, at most

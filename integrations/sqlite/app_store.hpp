@@ -65,7 +65,7 @@ struct ZoneTotals {
 
 using OutboxMessage = common::OutboxMessage;
 
-class SqliteAppStore {
+class SqliteAppStore final : public common::OutboxStore {
 public:
     /// `db` must outlive the store and be used on the same thread.
     explicit SqliteAppStore(Database& db);
@@ -87,7 +87,7 @@ public:
 
     // ---- reads ----
     /// Up to `limit` messages with id >= `from_id`, in id order.
-    [[nodiscard]] std::vector<OutboxMessage> read_outbox(std::int64_t from_id, std::size_t limit);
+    [[nodiscard]] std::vector<OutboxMessage> read_outbox(std::int64_t from_id, std::size_t limit) override;
     [[nodiscard]] std::int64_t outbox_depth();
     [[nodiscard]] std::vector<std::string> devices_with_spots();
     /// Spots not yet unknown whose sensor was last heard before `before`.
@@ -95,7 +95,7 @@ public:
 
     // ---- own transactions ----
     /// Deletes the delivered messages.
-    void remove_outbox(std::span<const std::int64_t> ids);
+    void remove_outbox(std::span<const std::int64_t> ids) override;
     void insert_gateway_stats(const common::GatewayStats& stats);
     /// Deletes at most `limit` rows in one short transaction: the oldest uplinks older than `before` (in id order,
     /// which is time order), the readings of uplinks no longer there, and gateway stats older than `before`. Returns
