@@ -108,11 +108,14 @@ TEST_CASE("outbox publisher: stored messages go out first, offered ones follow, 
     // Committed while the backlog drains: offered, but the backlog comes first.
     REQUIRE(io.run_until([&] { return publisher.stats().published > 0; }));
     publisher.offer(write(db, app_store, 1200, 300));
-    REQUIRE(io.run_until([&] { return received.size() >= 1500 && app_store.outbox_depth() == 0; }));
+    // Apart, so that a failure says which: the publisher's side (acknowledged, removed) or the subscriber's.
+    REQUIRE(io.run_until([&] { return app_store.outbox_depth() == 0; }));
+    REQUIRE(io.run_until([&] { return received.size() >= 1500; }));
     // Caught up: now offers are published from memory, without reading the store.
     const int reads = store.reads;
     for (int batch = 0; batch < 10; ++batch) publisher.offer(write(db, app_store, 1500 + batch * 50, 50));
-    REQUIRE(io.run_until([&] { return received.size() >= 2000 && app_store.outbox_depth() == 0; }));
+    REQUIRE(io.run_until([&] { return app_store.outbox_depth() == 0; }));
+    REQUIRE(io.run_until([&] { return received.size() >= 2000; }));
     CHECK(store.reads == reads);
 
     std::vector<int> expected(2000);

@@ -49,12 +49,14 @@ public:
         std::ofstream conf(dir_ / "mosquitto.conf");
         conf << "listener " << port_ << " 127.0.0.1\n"
              << "allow_anonymous true\n"
-             << "log_dest stderr\n";
+             << "log_dest stderr\n"
+             // A test broker never drops: by default Mosquitto queues at most 1000 QoS 1 messages for a subscriber
+             // that is slower than the publisher (a loaded CI machine), and silently drops the rest.
+             << "max_queued_messages 0\n"     // 0: no limit on what waits for a subscriber
+             << "max_inflight_messages 0\n";  // 0: no limit on unacknowledged QoS 1 messages per client
         if (settings.persistent) {
             conf << "persistence true\n"
-                 << "persistence_location " << (dir_ / "").string() << "\n"
-                 << "max_queued_messages 0\n"     // 0: no limit on what waits for an offline session
-                 << "max_inflight_messages 0\n";  // 0: no limit on unacknowledged QoS 1 messages per client
+                 << "persistence_location " << (dir_ / "").string() << "\n";
         } else {
             conf << "persistence false\n";
         }
