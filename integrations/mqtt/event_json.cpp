@@ -550,19 +550,7 @@ std::string event_topic(const ns::DeviceInfo& device, std::string_view type) {
     return topic;
 }
 
-std::string rx_info_array_json(const std::vector<common::RxInfo>& rx_info) {
-    std::string out;
-    out.reserve(400 * rx_info.size() + 2);
-    out += '[';
-    for (std::size_t i = 0; i < rx_info.size(); ++i) {
-        if (i > 0) out += ',';
-        append_rx_info(out, rx_info[i]);
-    }
-    out += ']';
-    return out;
-}
-
-std::string up_event_json(const ns::UplinkEvent& e, const nlohmann::json* object, std::string_view rx_info_array) {
+std::string up_event_json(const ns::UplinkEvent& e, const nlohmann::json* object) {
     std::string out;
     out.reserve(768 + 400 * e.rx_info.size());
     out += "{\"deduplicationId\":";
@@ -590,12 +578,12 @@ std::string up_event_json(const ns::UplinkEvent& e, const nlohmann::json* object
         out += ",\"object\":";
         out += object->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
-    out += ",\"rxInfo\":";
-    if (rx_info_array.empty()) {
-        out += rx_info_array_json(e.rx_info);
-    } else {
-        out += rx_info_array;
+    out += ",\"rxInfo\":[";
+    for (std::size_t i = 0; i < e.rx_info.size(); ++i) {
+        if (i > 0) out += ',';
+        append_rx_info(out, e.rx_info[i]);
     }
+    out += ']';
     out += ",\"txInfo\":";
     append_tx_info(out, e.tx_info);
     out += ",\"regionConfigId\":";
@@ -610,7 +598,7 @@ std::string event_json_tree_dump(const ns::Event& event, const nlohmann::json* o
 
 std::string event_json(const ns::Event& event, const nlohmann::json* object) {
     if (const auto* up = std::get_if<ns::UplinkEvent>(&event)) return up_event_json(*up, object);
-    return std::visit(EventToJson{object}, event).dump(-1, ' ', false, Json::error_handler_t::replace);
+    return event_json_tree_dump(event, object);
 }
 
 lorawan::Result<DownCommand, std::string> parse_down_command(std::string_view topic,

@@ -46,12 +46,8 @@ inline constexpr std::size_t max_down_data_size = 242;
 /// `object` field, as ChirpStack does for a profile without codec); other events ignore it.
 [[nodiscard]] std::string event_json(const ns::Event& event, const nlohmann::json* object = nullptr);
 
-/// The `up` event as event_json() writes it, without building a JSON tree (the hot path). `rx_info_array`: the
-/// rxInfo array when the caller has it already (rx_info_array_json()), empty to have it written here.
-[[nodiscard]] std::string up_event_json(const ns::UplinkEvent& event, const nlohmann::json* object,
-                                        std::string_view rx_info_array = {});
-/// The ChirpStack `rxInfo` array of an uplink (also what the `uplinks` table keeps).
-[[nodiscard]] std::string rx_info_array_json(const std::vector<common::RxInfo>& rx_info);
+/// The `up` event as event_json() writes it, without building a JSON tree (the hot path).
+[[nodiscard]] std::string up_event_json(const ns::UplinkEvent& event, const nlohmann::json* object);
 /// Any event built as a JSON tree, then written: the reference form up_event_json() is tested against.
 [[nodiscard]] std::string event_json_tree_dump(const ns::Event& event, const nlohmann::json* object = nullptr);
 
