@@ -1,10 +1,13 @@
 #include "app/device_command.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "decoders/codec.hpp"
+#include "decoders/js/js_codecs.hpp"
 #include "integrations/sqlite/database.hpp"
 #include "integrations/sqlite/device_registry.hpp"
 
@@ -165,7 +168,23 @@ int profile_add(const common::Config& config, const ProfileAddArgs& args) {
         if (*args.adr != "on" && *args.adr != "off") return fail("--adr: expected on or off, got '" + *args.adr + "'");
         p.adr_enabled = *args.adr == "on";
     }
-    if (args.codec) p.codec = *args.codec;
+    if (args.codec && !args.codec->empty()) {
+        // A native codec by name, or a JavaScript codec file, stored by its absolute path (the server may run
+        // elsewhere than this command).
+        if (decoders::js::is_js_codec(*args.codec)) {
+            std::error_code ec;
+            const auto path = std::filesystem::absolute(*args.codec, ec);
+            if (ec || !std::filesystem::is_regular_file(path, ec)) return fail("--codec: no file " + *args.codec);
+            p.codec = path.lexically_normal().string();
+        } else if (!decoders::CodecRegistry::with_native_codecs().find(*args.codec)) {
+            std::string names;
+            for (const auto& n : decoders::CodecRegistry::with_native_codecs().names()) names += " " + n;
+            return fail("--codec: expected a JavaScript codec file (.js) or one of" + names + ", got '" + *args.codec +
+                        "'");
+        } else {
+            p.codec = *args.codec;
+        }
+    }
     if (args.adr_margin_db) p.adr_margin_db = *args.adr_margin_db;
     std::string error;
     if (!narrow(args.rx1_delay_s, p.rx1_delay_s, 255, "--rx1-delay", error) ||

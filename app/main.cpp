@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "app/codec_command.hpp"
 #include "app/device_command.hpp"
 #include "app/frame_json.hpp"
 #include "app/gateway_command.hpp"
@@ -138,6 +139,23 @@ int main(int argc, char** argv) {
     CLI::App* device_remove = device->add_subcommand("remove", "Remove a device");
     device_remove->add_option("--dev-eui", device_eui, "DevEUI")->required();
 
+    // codec
+    CLI::App* codec = app.add_subcommand("codec", "Payload codecs");
+    codec->require_subcommand(1);
+    schwebe::app::CodecRunArgs codec_args;
+    CLI::App* codec_run = codec->add_subcommand(
+        "run", "Run a codec on bytes and print the TS013 result {data, warnings, errors, readings} (encode: {bytes, "
+               "hex, fPort, warnings, errors}). Exit 0 decoded, 1 the codec reported errors, 2 invalid input");
+    codec_run->add_option("--codec", codec_args.codec, "A native codec's name, or a JavaScript codec file (.js)")
+        ->required();
+    codec_run->add_option("--fport", codec_args.f_port, "FPort, 1..255")->required();
+    codec_run->add_option("--hex", codec_args.hex, "Payload bytes in hex (an uplink, or with --downlink a downlink)");
+    codec_run->add_option("--encode", codec_args.encode, "A JSON object for encodeDownlink");
+    codec_run->add_flag("--downlink", codec_args.downlink, "Decode --hex with decodeDownlink");
+    codec_run->add_flag("--pretty", codec_args.pretty, "Indent the output");
+    CLI::App* codec_list = codec->add_subcommand("list", "List the native codecs");
+    codec_list->add_flag("--json", json, "Print JSON");
+
     // serve
     std::vector<std::string> components{"bridge", "ns", "api"};
     CLI::App* serve = app.add_subcommand("serve", "Run Schwebe");
@@ -173,6 +191,8 @@ int main(int argc, char** argv) {
     if (device_list->parsed()) return schwebe::app::device_list(*config, list_application, json);
     if (device_show->parsed()) return schwebe::app::device_show(*config, device_eui, json);
     if (device_remove->parsed()) return schwebe::app::device_remove(*config, device_eui);
+    if (codec_run->parsed()) return schwebe::app::codec_run(*config, codec_args);
+    if (codec_list->parsed()) return schwebe::app::codec_list(json);
     if (serve->parsed()) return schwebe::app::serve(*config, components);
     return 1;
 }

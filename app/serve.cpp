@@ -18,12 +18,14 @@
 #include "gateway-bridge/mqtt_forwarder.hpp"
 #include "gateway-bridge/udp_bridge.hpp"
 #include "decoders/codec.hpp"
+#include "decoders/js/js_codecs.hpp"
 #include "integrations/application/application_sink.hpp"
 #include "integrations/mqtt/event_json.hpp"
 #include "integrations/mqtt/mqtt_client.hpp"
 #include "integrations/mqtt/outbox_publisher.hpp"
 #include "integrations/mqtt/mqtt_gateway_backend.hpp"
 #include "integrations/sqlite/database.hpp"
+#include "integrations/sqlite/device_registry.hpp"
 #include "integrations/sqlite/gateway_store.hpp"
 #include "integrations/sqlite/app_store.hpp"
 #include "integrations/sqlite/ns_store.hpp"
@@ -64,7 +66,7 @@ private:
 
 /// `application/{application_id}/device/{dev_eui}/command/down` → the network server's downlink queue.
 void on_down_command(const mqtt::Message& message, ns::NetworkServer& network_server, ns::NsStore& store,
-                     common::Metrics& metrics) {
+                     common::Metrics& metrics, decoders::ScriptCodecs* scripts) {
     const auto count = [&](const char* result) {
         metrics.counter("schwebe_mqtt_down_commands_total", "downlink commands received over MQTT",
                         {{"result", result}})
@@ -76,12 +78,6 @@ void on_down_command(const mqtt::Message& message, ns::NetworkServer& network_se
         log::warn("downlink command refused", {{"topic", message.topic}, {"reason", command.error()}});
         return;
     }
-    if (command->object && command->data.empty()) {
-        count("invalid");
-        log::warn("downlink command refused",
-                  {{"topic", message.topic}, {"reason", "object: the native codecs have no encoder; send data"}});
-        return;
-    }
     // The topic names the application: a device of another application is refused, as ChirpStack does.
     const auto device = store.find_device(command->dev_eui);
     if (device && device->device.application_id != command->application_id) {
@@ -90,6 +86,28 @@ void on_down_command(const mqtt::Message& message, ns::NetworkServer& network_se
                                                {"reason", "devEui: not a device of application " +
                                                               command->application_id}});
         return;
+    }
+    if (device && command->object && command->data.empty()) {
+        // `object` goes through the encoder of the device's codec (TS013 encodeDownlink, or the legacy Encoder).
+        const std::string codec = device ? device->profile.codec : std::string();
+        if (!scripts || !scripts->handles(codec)) {
+            count("invalid");
+            log::warn("downlink command refused",
+                      {{"dev_eui", command->dev_eui.to_string()},
+                       {"reason", codec.empty() ? std::string("object: the device's profile has no codec; send data")
+                                                : "object: codec " + codec + " has no encoder; send data"}});
+            return;
+        }
+        auto encoded = scripts->encode_downlink(codec, command->f_port, *command->object);
+        if (!encoded.ok()) {
+            count("codec_error");
+            metrics.counter("schwebe_codec_errors_total", "payloads a codec could not decode", {{"codec", codec}}).inc();
+            log::warn("downlink command refused",
+                      {{"dev_eui", command->dev_eui.to_string()}, {"reason", "object: " + *encoded.error}});
+            return;
+        }
+        command->data = std::move(encoded.bytes);
+        if (encoded.f_port) command->f_port = *encoded.f_port;
     }
     auto item = network_server.enqueue_downlink(command->dev_eui, command->f_port, command->data, command->confirmed);
     if (!item) {
@@ -177,6 +195,26 @@ bridge::UdpBridgeOptions bridge_options(const common::Config& c) {
     o.bind_port = hp->port;
     o.tx_ack_timeout = std::chrono::milliseconds{c.get_int("bridge.tx_ack_timeout_ms")};
     o.store_flush_interval = std::chrono::seconds{c.get_int("bridge.store_flush_interval_s")};
+    return o;
+}
+
+decoders::js::PoolOptions js_pool_options(const common::Config& c) {
+    decoders::js::PoolOptions o;
+    o.node = c.get("codecs.js_node");
+    const auto workers = c.get_int("codecs.js_workers");
+    const auto timeout = c.get_int("codecs.js_timeout_ms");
+    const auto memory = c.get_int("codecs.js_memory_mb");
+    const auto output = c.get_int("codecs.js_max_output_bytes");
+    if (workers < 1 || workers > 64) throw std::invalid_argument("codecs.js_workers: expected 1..64");
+    if (timeout < 1 || timeout > 60'000) throw std::invalid_argument("codecs.js_timeout_ms: expected 1..60000");
+    if (memory < 16 || memory > 16'384) throw std::invalid_argument("codecs.js_memory_mb: expected 16..16384");
+    if (output < 1024 || output > (64 << 20)) {
+        throw std::invalid_argument("codecs.js_max_output_bytes: expected 1024..67108864");
+    }
+    o.workers = static_cast<unsigned>(workers);
+    o.timeout = std::chrono::milliseconds{timeout};
+    o.memory_mb = static_cast<unsigned>(memory);
+    o.max_output_bytes = static_cast<std::size_t>(output);
     return o;
 }
 
@@ -273,6 +311,26 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
         log::info("storage open", {{"sqlite_path", config.get("storage.sqlite_path")}});
 
         const decoders::CodecRegistry codecs = decoders::CodecRegistry::with_native_codecs();
+        // JavaScript codecs: the files the device profiles name, compiled in Node.js workers started on first use.
+        std::unique_ptr<decoders::js::JsCodecs> js_codecs;
+        const auto load_js_codecs = [&](bool reload) {
+            if (reload) {
+                for (const auto& [path, reason] : js_codecs->reload()) {
+                    log::error("JavaScript codec not loaded", {{"codec", path}, {"reason", reason}});
+                }
+            }
+            sqlite::SqliteDeviceRegistry registry(*db);
+            for (const auto& profile : registry.list_device_profiles()) {
+                if (!js_codecs->handles(profile.codec)) continue;
+                const auto files = js_codecs->files();
+                if (std::find(files.begin(), files.end(), profile.codec) != files.end()) continue;
+                if (auto reason = js_codecs->load_file(profile.codec)) {
+                    log::error("JavaScript codec not loaded", {{"codec", profile.codec}, {"reason", *reason}});
+                }
+            }
+            log::info(reload ? "JavaScript codecs reloaded" : "JavaScript codecs loaded",
+                      {{"files", js_codecs->files().size()}, {"node", js_codecs->pool().node_version()}});
+        };
         std::unique_ptr<sqlite::SqliteAppStore> app_store;
         std::unique_ptr<application::ApplicationSink> app_sink;
         // The outbox publisher runs on a thread of its own, with its own io_context and its own connection to the
@@ -301,7 +359,11 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
             if (ao.parking_unknown_after.count() < 1) {
                 throw std::invalid_argument("parking.unknown_after_s: expected at least 1");
             }
-            app_sink = std::make_unique<application::ApplicationSink>(*app_store, codecs, metrics, ao);
+            js_codecs = std::make_unique<decoders::js::JsCodecs>(js_pool_options(config));
+            load_js_codecs(false);
+            app_sink = std::make_unique<application::ApplicationSink>(*app_store, codecs, metrics, ao,
+                                                                      application::ApplicationSink::Now{},
+                                                                      js_codecs.get());
             network_server = std::make_unique<ns::NetworkServer>(io, network_server_options(config), *ns_store,
                                                                  downlinks, *app_sink, metrics);
             relay.target = network_server.get();
@@ -321,9 +383,10 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
                     });
                 });
                 events_mqtt->subscribe(std::string(mqtt::down_command_filter), 1,
-                                       [&io, &network_server, &ns_store, &metrics](const mqtt::Message& m) {
-                                           boost::asio::post(io, [&network_server, &ns_store, &metrics, m] {
-                                               on_down_command(m, *network_server, *ns_store, metrics);
+                                       [&io, &network_server, &ns_store, &metrics, &js_codecs](const mqtt::Message& m) {
+                                           boost::asio::post(io, [&network_server, &ns_store, &metrics, &js_codecs, m] {
+                                               on_down_command(m, *network_server, *ns_store, metrics,
+                                                               js_codecs.get());
                                            });
                                        });
                 log::info("events published to MQTT", {{"server", config.get("mqtt.server")},
@@ -398,12 +461,29 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
         }
         if (wanted.contains("api")) log::warn("the HTTP API is not built yet", {{"api_bind", config.get("api.bind")}});
 
+        // SIGHUP: the JavaScript codec files are read and compiled again (and those of profiles added since).
+        boost::asio::signal_set hangups(io, SIGHUP);
+        std::function<void()> wait_for_hangup = [&] {
+            hangups.async_wait([&](const boost::system::error_code& ec, int) {
+                if (ec) return;
+                if (js_codecs) {
+                    try {
+                        load_js_codecs(true);
+                    } catch (const std::exception& e) {
+                        log::error("JavaScript codecs not reloaded", {{"error", e.what()}});
+                    }
+                }
+                wait_for_hangup();
+            });
+        };
+        wait_for_hangup();
         boost::asio::signal_set signals(io, SIGINT, SIGTERM);
         signals.async_wait([&](const boost::system::error_code& ec, int signal) {
             if (ec) return;
             log::info("stopping", {{"signal", signal}});
             if (network_server) network_server->stop();
             maintenance_timer.cancel();
+            hangups.cancel();
             if (events_mqtt) {
                 // On the publisher's thread, after the offers already posted: in-flight messages get stop_timeout
                 // to be acknowledged; the acknowledgements that arrive meanwhile are queued behind, then the

@@ -71,6 +71,32 @@ public:
     [[nodiscard]] virtual DecodeResult decode(const DecodeInput& input) const = 0;
 };
 
+/// A downlink payload encoded from the application's `object` (TS013 encodeDownlink), or the reason there is none.
+struct EncodeResult {
+    std::vector<std::uint8_t> bytes;
+    std::optional<std::uint8_t> f_port;  ///< the codec's choice; nullopt: the one the application asked for
+    std::vector<std::string> warnings;
+    std::optional<std::string> error;
+    [[nodiscard]] bool ok() const noexcept { return !error.has_value(); }
+};
+
+/// Codecs that run outside the server's own code, in batches so that slow ones run side by side: the JavaScript
+/// codecs (decoders/js), named by a file path ending in ".js".
+class ScriptCodecs {
+public:
+    struct Uplink {
+        std::string_view codec;
+        DecodeInput input;
+    };
+    virtual ~ScriptCodecs() = default;
+    [[nodiscard]] virtual bool handles(std::string_view codec) const = 0;
+    /// One result per uplink, in order. Never throws.
+    [[nodiscard]] virtual std::vector<DecodeResult> decode_uplinks(std::span<const Uplink> uplinks) = 0;
+    /// `object` → bytes with the codec's encoder. Never throws.
+    [[nodiscard]] virtual EncodeResult encode_downlink(std::string_view codec, std::optional<std::uint8_t> f_port,
+                                                       const nlohmann::json& data) = 0;
+};
+
 /// Codecs by name. Built once at start-up, then only read (safe to share between threads once built).
 class CodecRegistry {
 public:

@@ -30,9 +30,11 @@ std::string topic_level(std::string_view value) {
 }
 
 ApplicationSink::ApplicationSink(sqlite::SqliteAppStore& store, const decoders::CodecRegistry& codecs,
-                                 common::Metrics& metrics, ApplicationOptions options, Now now)
+                                 common::Metrics& metrics, ApplicationOptions options, Now now,
+                                 decoders::ScriptCodecs* scripts)
     : store_(store),
       codecs_(codecs),
+      scripts_(scripts),
       metrics_(metrics),
       options_(std::move(options)),
       now_(now ? std::move(now) : Now([] { return std::chrono::system_clock::now(); })),
@@ -43,9 +45,28 @@ ApplicationSink::ApplicationSink(sqlite::SqliteAppStore& store, const decoders::
 }
 
 void ApplicationSink::stage(std::span<const ns::Event> events) {
-    for (const auto& event : events) {
+    // The batch's uplinks for script codecs first, all together: the workers decode them side by side.
+    std::vector<std::optional<decoders::DecodeResult>> script_results(events.size());
+    if (scripts_) {
+        std::vector<decoders::ScriptCodecs::Uplink> uplinks;
+        std::vector<std::size_t> positions;
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            const auto* up = std::get_if<ns::UplinkEvent>(&events[i]);
+            if (!up || !up->f_port || !scripts_->handles(up->device_info.codec)) continue;
+            uplinks.push_back({up->device_info.codec, {.f_port = *up->f_port, .bytes = up->data, .recv_time = up->time}});
+            positions.push_back(i);
+        }
+        if (!uplinks.empty()) {
+            auto results = scripts_->decode_uplinks(uplinks);
+            for (std::size_t k = 0; k < results.size() && k < positions.size(); ++k) {
+                script_results[positions[k]] = std::move(results[k]);
+            }
+        }
+    }
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        const auto& event = events[i];
         if (const auto* up = std::get_if<ns::UplinkEvent>(&event)) {
-            stage_uplink(*up);
+            stage_uplink(*up, std::move(script_results[i]));
             continue;
         }
         if (!options_.publish) continue;
@@ -68,16 +89,20 @@ void ApplicationSink::stage(std::span<const ns::Event> events) {
     }
 }
 
-void ApplicationSink::stage_uplink(const ns::UplinkEvent& up) {
+decoders::DecodeResult ApplicationSink::decode(const ns::UplinkEvent& up) const {
+    const std::string& codec_name = up.device_info.codec;
+    const decoders::Codec* codec = codecs_.find(codec_name);
+    if (!codec) return decoders::DecodeResult::failure("unknown codec '" + codec_name + "'");
+    return codec->decode({.f_port = *up.f_port, .bytes = up.data, .recv_time = up.time});
+}
+
+void ApplicationSink::stage_uplink(const ns::UplinkEvent& up, std::optional<decoders::DecodeResult> script_result) {
     const std::string dev_eui = up.device_info.dev_eui.to_string();
     std::optional<decoders::Decoded> decoded;
     std::optional<ns::LogEvent> codec_error;
     const std::string& codec_name = up.device_info.codec;
     if (!codec_name.empty() && up.f_port) {
-        const decoders::Codec* codec = codecs_.find(codec_name);
-        decoders::DecodeResult result =
-            codec ? codec->decode({.f_port = *up.f_port, .bytes = up.data, .recv_time = up.time})
-                  : decoders::DecodeResult::failure("unknown codec '" + codec_name + "'");
+        decoders::DecodeResult result = script_result ? std::move(*script_result) : decode(up);
         if (result.ok()) {
             decoded_.inc();
             decoded = std::move(result.decoded);

@@ -47,8 +47,10 @@ public:
     /// Called after each commit with the messages it wrote to the outbox, in id order (the publisher's offer()).
     using Committed = std::function<void(std::vector<common::OutboxMessage>)>;
 
+    /// `scripts` (may be null): the codecs that run outside (JavaScript); a batch's uplinks for them are decoded
+    /// together, side by side, before anything of the batch is written.
     ApplicationSink(sqlite::SqliteAppStore& store, const decoders::CodecRegistry& codecs, common::Metrics& metrics,
-                    ApplicationOptions options, Now now = {});
+                    ApplicationOptions options, Now now = {}, decoders::ScriptCodecs* scripts = nullptr);
 
     void set_committed_handler(Committed handler) { committed_ = std::move(handler); }
 
@@ -63,7 +65,8 @@ public:
     void on_gateway_stats(const common::GatewayStats& stats);
 
 private:
-    void stage_uplink(const ns::UplinkEvent& up);
+    void stage_uplink(const ns::UplinkEvent& up, std::optional<decoders::DecodeResult> script_result);
+    decoders::DecodeResult decode(const ns::UplinkEvent& up) const;
     void stage_parking(const ns::UplinkEvent& up, const std::vector<decoders::Reading>& readings);
     void publish_spot(const sqlite::SpotRow& spot, bool cleared = false);
     void publish_zone(const std::string& zone);
@@ -73,6 +76,7 @@ private:
 
     sqlite::SqliteAppStore& store_;
     const decoders::CodecRegistry& codecs_;
+    decoders::ScriptCodecs* scripts_;
     common::Metrics& metrics_;
     ApplicationOptions options_;
     Now now_;

@@ -62,13 +62,21 @@ app_s_key=02fcbf1521523bd0a9654e1eaaacd84e
 
 # Profiles
 expect "profile add otaa" 0 "device profile parking added" \
-  profile add --name parking --activation otaa --mac-version 1.0.3 --codec city-parking --adr-margin-db 15 \
+  profile add --name parking --activation otaa --mac-version 1.0.3 --codec nwave-nps405 --adr-margin-db 15 \
   --rx1-delay 5
 expect "profile add abp" 0 "device profile meter added" \
   profile add --name meter --activation abp --mac-version 1.0.2 --fcnt-mode relaxed --adr off --rx2-dr 3 \
   --rx2-frequency 869525000 --rx1-dr-offset 1 --dev-status-interval 3600
 expect_error "duplicate profile name" "name: a device profile 'parking' already exists" \
   profile add --name parking --activation abp --mac-version 1.0.4
+expect_error "unknown codec" "--codec: expected a JavaScript codec file (.js) or one of" \
+  profile add --name x --activation otaa --mac-version 1.0.3 --codec city-parking
+expect_error "missing codec file" "--codec: no file nosuch.js" \
+  profile add --name x --activation otaa --mac-version 1.0.3 --codec nosuch.js
+printf 'function decodeUplink(input) { return {data: {n: input.bytes.length}}; }\n' > "$work/relative.js"
+(cd "$work" && "$schwebe" profile add --name js --activation otaa --mac-version 1.0.3 --codec relative.js) \
+  >/dev/null 2>&1
+expect "a JS codec is stored by its absolute path" 0 "\"codec\": \"$work/relative.js\"" profile list --json
 expect_error "bad activation" "--activation" profile add --name x --activation both --mac-version 1.0.3
 expect_error "bad mac version" "--mac-version" profile add --name x --activation otaa --mac-version 1.1
 expect_error "rx1 delay out of range" "rx1_delay_s" profile add --name x --activation otaa --mac-version 1.0.3 \

@@ -1,0 +1,188 @@
+'use strict';
+// A JavaScript codec worker (decoders/js/js_pool.hpp): runs payload codecs in the LoRa Alliance TS013 form
+// (decodeUplink, encodeDownlink, decodeDownlink, normalizeUplink) and the legacy forms (TTN v2 Decoder/Encoder,
+// ChirpStack v3 Decode/Encode) for the server, which talks to it over stdin/stdout:
+//
+//   frame = u32 big-endian length | UTF-8 JSON
+//   → {"id":N,"op":"load","codec":NAME,"source":JS}               ← {"id":N,"ok":true} | {"id":N,"error":…}
+//   → {"id":N,"op":"unload","codec":NAME}                         ← {"id":N,"ok":true}
+//   → {"id":N,"op":"decodeUplink"|"decodeDownlink","codec":NAME,"fPort":P,"bytes":[…],"recvTime":MS,"variables":{}}
+//   → {"id":N,"op":"encodeDownlink","codec":NAME,"fPort":P?,"data":{…},"variables":{}}
+//                                                                 ← {"id":N,"result":{…}} | {"id":N,"error":…}
+// and sends {"id":0,"ready":true,"node":VERSION} once it is running.
+//
+// Each codec is compiled once into a vm context of its own: codecs cannot see each other, `require` or `process`.
+// Every run inside a context (the codec's top level, each call) has the time limit; the heap has the limit the
+// server starts node with. vm is not a security boundary: the process is, and the server replaces it when it dies.
+// Requests are handled one at a time, in order, synchronously.
+
+const vm = require('vm');
+
+const timeoutMs = Number(process.argv[1]) || 100;
+const maxOutput = Number(process.argv[2]) || 1048576;
+
+const codecs = new Map();  // name → {context, error}
+
+// Run inside the codec's context, so that the input's arrays, objects and Date belong to the codec's realm
+// (`instanceof Array` holds) and the output is serialized within the time limit.
+const calls = {
+  decodeUplink: new vm.Script(`(function (input) {
+    input.recvTime = new Date(input.recvTime);
+    var r;
+    if (typeof decodeUplink === 'function') {
+      r = decodeUplink({bytes: input.bytes, fPort: input.fPort, recvTime: input.recvTime, variables: input.variables});
+    } else if (typeof Decoder === 'function') {
+      r = {data: Decoder(input.bytes, input.fPort)};
+    } else if (typeof Decode === 'function') {
+      r = {data: Decode(input.fPort, input.bytes, input.variables)};
+    } else {
+      return JSON.stringify({__missing: 'decodeUplink'});
+    }
+    if (r && typeof r === 'object' && typeof normalizeUplink === 'function' && r.data && typeof r.data === 'object' &&
+        !(r.errors && r.errors.length)) {
+      var n = normalizeUplink({data: r.data});
+      r = {data: r.data, warnings: r.warnings, errors: r.errors, readings: r.readings, normalized: n};
+    }
+    return JSON.stringify(r === undefined ? null : r);
+  })(JSON.parse(__schwebe_input))`, {filename: 'schwebe:decodeUplink'}),
+  decodeDownlink: new vm.Script(`(function (input) {
+    if (input.recvTime !== undefined) input.recvTime = new Date(input.recvTime);
+    if (typeof decodeDownlink !== 'function') return JSON.stringify({__missing: 'decodeDownlink'});
+    var r = decodeDownlink({bytes: input.bytes, fPort: input.fPort, recvTime: input.recvTime, variables: input.variables});
+    return JSON.stringify(r === undefined ? null : r);
+  })(JSON.parse(__schwebe_input))`, {filename: 'schwebe:decodeDownlink'}),
+  encodeDownlink: new vm.Script(`(function (input) {
+    var r;
+    if (typeof encodeDownlink === 'function') {
+      var arg = {data: input.data, variables: input.variables};
+      if (input.fPort !== undefined) arg.fPort = input.fPort;
+      r = encodeDownlink(arg);
+    } else if (typeof Encoder === 'function') {
+      r = {bytes: Encoder(input.data, input.fPort)};
+    } else if (typeof Encode === 'function') {
+      r = {bytes: Encode(input.fPort, input.data, input.variables)};
+    } else {
+      return JSON.stringify({__missing: 'encodeDownlink'});
+    }
+    return JSON.stringify(r === undefined ? null : r);
+  })(JSON.parse(__schwebe_input))`, {filename: 'schwebe:encodeDownlink'}),
+};
+
+function describe(e) {
+  if (e && typeof e === 'object') {
+    if (e.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return `time limit of ${timeoutMs} ms exceeded`;
+    const name = typeof e.name === 'string' ? e.name : 'Error';
+    const message = typeof e.message === 'string' ? e.message : String(e);
+    let where = '';
+    if (typeof e.stack === 'string') {
+      const m = /codec\.js:(\d+)(?::(\d+))?/.exec(e.stack) || /:(\d+):(\d+)\)?\s*$/m.exec(e.stack);
+      if (m) where = ` (line ${m[1]})`;
+    }
+    return `${name}: ${message}${where}`.slice(0, 500);
+  }
+  try {
+    return `thrown: ${String(e)}`.slice(0, 500);
+  } catch (_) {
+    return 'thrown: a value that cannot be printed';
+  }
+}
+
+function sandbox() {
+  const quiet = () => {};
+  // TTN and ChirpStack codecs call console.log while debugging; it goes nowhere (stdout is the protocol).
+  return {console: {log: quiet, info: quiet, warn: quiet, error: quiet, debug: quiet}};
+}
+
+function load(name, source) {
+  const context = vm.createContext(sandbox(), {name, codeGeneration: {strings: true, wasm: false}});
+  try {
+    new vm.Script(source, {filename: 'codec.js'}).runInContext(context, {timeout: timeoutMs});
+  } catch (e) {
+    codecs.set(name, {context: null, error: describe(e)});
+    return {error: `does not compile: ${describe(e)}`};
+  }
+  codecs.set(name, {context, error: null});
+  return {ok: true};
+}
+
+function call(request) {
+  const codec = codecs.get(request.codec);
+  if (!codec) return {error: 'codec not loaded'};
+  if (!codec.context) return {error: `does not compile: ${codec.error}`};
+  const script = calls[request.op];
+  if (!script) return {error: `unknown op ${request.op}`};
+  const input = {bytes: request.bytes, fPort: request.fPort, recvTime: request.recvTime, data: request.data,
+                 variables: request.variables || {}};
+  codec.context.__schwebe_input = JSON.stringify(input);
+  let out;
+  try {
+    out = script.runInContext(codec.context, {timeout: timeoutMs});
+  } catch (e) {
+    return {error: describe(e)};
+  } finally {
+    codec.context.__schwebe_input = undefined;
+  }
+  if (typeof out !== 'string') return {error: 'the result cannot be serialized as JSON'};
+  if (out.length > maxOutput) return {error: `output too large: ${out.length} characters (limit ${maxOutput})`};
+  let result;
+  try {
+    result = JSON.parse(out);
+  } catch (e) {
+    return {error: 'the result is not JSON'};
+  }
+  if (result && result.__missing) return {error: `the codec has no ${result.__missing} function`};
+  return {result};
+}
+
+function send(message) {
+  let text;
+  try {
+    text = JSON.stringify(message);
+  } catch (e) {
+    text = JSON.stringify({id: message.id, error: 'the result cannot be serialized as JSON'});
+  }
+  const body = Buffer.from(text, 'utf8');
+  const frame = Buffer.allocUnsafe(4 + body.length);
+  frame.writeUInt32BE(body.length, 0);
+  body.copy(frame, 4);
+  process.stdout.write(frame);  // synchronous for pipes and sockets on Linux
+}
+
+function handle(request) {
+  let reply;
+  switch (request.op) {
+    case 'load':
+      reply = load(String(request.codec), String(request.source));
+      break;
+    case 'unload':
+      codecs.delete(String(request.codec));
+      reply = {ok: true};
+      break;
+    default:
+      reply = call(request);
+  }
+  reply.id = request.id;
+  send(reply);
+}
+
+let buffered = Buffer.alloc(0);
+process.stdin.on('data', (chunk) => {
+  buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+  while (buffered.length >= 4) {
+    const length = buffered.readUInt32BE(0);
+    if (buffered.length < 4 + length) break;
+    const body = buffered.subarray(4, 4 + length).toString('utf8');
+    buffered = buffered.subarray(4 + length);
+    let request;
+    try {
+      request = JSON.parse(body);
+    } catch (e) {
+      process.exit(3);  // the server never sends this: the stream is out of step
+    }
+    handle(request);
+  }
+});
+process.stdin.on('end', () => process.exit(0));
+process.stdin.on('error', () => process.exit(0));
+process.stdout.on('error', () => process.exit(0));
+send({id: 0, ready: true, node: process.version});

@@ -1,0 +1,381 @@
+#include "decoders/js/js_pool.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <limits>
+#include <utility>
+
+#include "decoders/js/worker_script.hpp"
+
+namespace schwebe::decoders::js {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::size_t load_index = std::numeric_limits<std::size_t>::max();
+
+/// `name` as given when it has a slash, else the first executable of that name in PATH; empty when none.
+std::string find_executable(const std::string& name) {
+    if (name.empty()) return {};
+    if (name.find('/') != std::string::npos) return ::access(name.c_str(), X_OK) == 0 ? name : std::string();
+    const char* path = std::getenv("PATH");
+    std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+    std::size_t start = 0;
+    while (start <= dirs.size()) {
+        const auto end = std::min(dirs.find(':', start), dirs.size());
+        std::string candidate = dirs.substr(start, end - start);
+        candidate = (candidate.empty() ? "." : candidate) + "/" + name;
+        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+        start = end + 1;
+    }
+    return {};
+}
+
+std::string describe_status(int status, unsigned memory_mb) {
+    if (WIFEXITED(status)) return "the worker exited with status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) {
+        const int sig = WTERMSIG(status);
+        std::string reason = "the worker was ended by signal " + std::to_string(sig);
+        if (sig == SIGABRT || sig == SIGTRAP || sig == SIGSEGV) {
+            reason += " (the codec may have exceeded the memory limit of " + std::to_string(memory_mb) + " MB)";
+        }
+        return reason;
+    }
+    return "the worker ended";
+}
+
+}  // namespace
+
+struct Pool::Worker {
+    pid_t pid = -1;
+    int fd = -1;
+    bool ready = false;  ///< it said it runs
+    std::string out;     ///< bytes not yet written
+    std::string in;      ///< bytes not yet a whole frame
+    std::deque<std::pair<std::uint64_t, std::size_t>> pending;  ///< ids sent, not answered; reply index
+    Clock::time_point deadline{};
+    bool call_pending() const {
+        return std::any_of(pending.begin(), pending.end(), [](const auto& p) { return p.second != load_index; });
+    }
+};
+
+Pool::Pool(PoolOptions options) : options_(std::move(options)) {
+    if (options_.workers == 0) options_.workers = 1;
+    node_path_ = find_executable(options_.node);
+    argv_ = {options_.node,
+             "--max-old-space-size=" + std::to_string(std::max(16u, options_.memory_mb)),
+             "-e",
+             worker_script,
+             std::to_string(std::max<std::int64_t>(1, options_.timeout.count())),
+             std::to_string(options_.max_output_bytes)};
+    for (unsigned i = 0; i < options_.workers; ++i) workers_.push_back(std::make_unique<Worker>());
+}
+
+Pool::~Pool() {
+    for (auto& w : workers_) {
+        if (w->pid < 0) continue;
+        ::close(w->fd);  // the worker exits at the end of its input
+        ::kill(w->pid, SIGKILL);
+        int status = 0;
+        ::waitpid(w->pid, &status, 0);
+    }
+}
+
+std::string Pool::frame_of(std::uint64_t id, const std::string& json) const {
+    // {"id":N, + the request's members
+    std::string body = "{\"id\":" + std::to_string(id) + (json.size() > 2 ? "," : "") + json.substr(1);
+    std::string frame(4, '\0');
+    const auto n = static_cast<std::uint32_t>(body.size());
+    frame[0] = static_cast<char>(n >> 24);
+    frame[1] = static_cast<char>(n >> 16);
+    frame[2] = static_cast<char>(n >> 8);
+    frame[3] = static_cast<char>(n);
+    return frame + body;
+}
+
+void Pool::spawn(Worker& w) {
+    if (node_path_.empty()) {
+        last_start_failure_ = "node not found (codecs.js_node = " + options_.node +
+                              "): JavaScript codecs need Node.js 18 or later (Debian package nodejs)";
+        no_start_before_ = Clock::now() + std::chrono::seconds{10};
+        return;
+    }
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        last_start_failure_ = std::string("socketpair: ") + std::strerror(errno);
+        no_start_before_ = Clock::now() + std::chrono::seconds{1};
+        return;
+    }
+    std::vector<char*> argv;
+    for (auto& a : argv_) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    char* envp[] = {nullptr};  // nothing of the server's environment (NODE_OPTIONS, secrets) reaches a codec
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(sv[0]);
+        ::close(sv[1]);
+        last_start_failure_ = std::string("fork: ") + std::strerror(errno);
+        no_start_before_ = Clock::now() + std::chrono::seconds{1};
+        return;
+    }
+    if (pid == 0) {
+        // The child of a threaded process: async-signal-safe calls only until execve.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        const rlimit no_core{0, 0};
+        ::setrlimit(RLIMIT_CORE, &no_core);  // a worker killed by a codec leaves no core file
+        ::dup2(sv[1], 0);
+        ::dup2(sv[1], 1);
+        const int devnull = ::open("/dev/null", O_WRONLY);
+        if (devnull >= 0) ::dup2(devnull, 2);
+        ::close_range(3, ~0U, 0);
+        ::execve(node_path_.c_str(), argv.data(), envp);
+        ::_exit(127);
+    }
+    ::close(sv[1]);
+    ::fcntl(sv[0], F_SETFL, ::fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+    w = Worker{};
+    w.pid = pid;
+    w.fd = sv[0];
+    w.deadline = Clock::now() + options_.start_timeout;
+    ++stats_.workers_started;
+    for (const auto& [name, source] : sources_) {
+        send(w, next_id_++, nlohmann::json{{"op", "load"}, {"codec", name}, {"source", source}}.dump(), load_index);
+    }
+}
+
+void Pool::retire(Worker& w, const std::string& reason) {
+    if (w.pid < 0) return;
+    ::close(w.fd);
+    ::kill(w.pid, SIGKILL);
+    int status = 0;
+    std::string why = reason;
+    if (::waitpid(w.pid, &status, 0) == w.pid && why.empty()) why = describe_status(status, options_.memory_mb);
+    if (!w.ready) {
+        last_start_failure_ = "a JavaScript worker did not start: " + why;
+        if (++failed_starts_ >= 3) {
+            failed_starts_ = 0;
+            no_start_before_ = Clock::now() + std::chrono::seconds{10};
+        }
+    }
+    if (w.call_pending()) ++stats_.workers_replaced;
+    for (const auto& [id, index] : w.pending) {
+        if (index != load_index && answering_ && index < answering_->size() && !(*answering_)[index].ok() &&
+            (*answering_)[index].error.empty()) {
+            (*answering_)[index].error = why + " (worker replaced)";
+            ++answered_;
+        }
+    }
+    w = Worker{};
+}
+
+void Pool::send(Worker& w, std::uint64_t id, const std::string& json, std::size_t index) {
+    w.out += frame_of(id, json);
+    w.pending.emplace_back(id, index);
+    const auto budget = index == load_index ? options_.start_timeout : options_.timeout * 2 + std::chrono::milliseconds{200};
+    w.deadline = std::max(w.deadline, Clock::now() + budget);
+    flush(w);
+}
+
+bool Pool::flush(Worker& w) {
+    while (!w.out.empty()) {
+        const auto n = ::send(w.fd, w.out.data(), w.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+            retire(w, {});
+            return false;
+        }
+        w.out.erase(0, static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+void Pool::read_from(Worker& w, std::vector<Reply>& replies) {
+    char buffer[65536];
+    for (;;) {
+        const auto n = ::recv(w.fd, buffer, sizeof buffer, MSG_DONTWAIT);
+        if (n == 0) return retire(w, {});
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            return retire(w, {});
+        }
+        w.in.append(buffer, static_cast<std::size_t>(n));
+        const std::size_t max_frame = options_.max_output_bytes * 4 + 65536;
+        while (w.in.size() >= 4) {
+            const auto* p = reinterpret_cast<const unsigned char*>(w.in.data());
+            const std::size_t length = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) |
+                                       (std::size_t{p[2]} << 8) | std::size_t{p[3]};
+            if (length > max_frame) return retire(w, "the worker sent more than the output limit");
+            if (w.in.size() < 4 + length) break;
+            auto message = nlohmann::json::parse(w.in.begin() + 4, w.in.begin() + 4 + static_cast<long>(length),
+                                                 nullptr, false);
+            w.in.erase(0, 4 + length);
+            if (message.is_discarded() || !message.is_object()) return retire(w, "the worker sent garbage");
+            on_message(w, message, replies);
+            if (w.pid < 0) return;
+        }
+    }
+}
+
+void Pool::on_message(Worker& w, const nlohmann::json& message, std::vector<Reply>& replies) {
+    const auto id_it = message.find("id");
+    if (id_it == message.end() || !id_it->is_number_unsigned()) return retire(w, "the worker sent garbage");
+    const auto id = id_it->get<std::uint64_t>();
+    if (id == 0) {
+        w.ready = true;
+        failed_starts_ = 0;
+        if (const auto v = message.find("node"); v != message.end() && v->is_string()) node_version_ = *v;
+        return;
+    }
+    if (w.pending.empty() || w.pending.front().first != id) return retire(w, "the worker answered out of order");
+    const auto index = w.pending.front().second;
+    w.pending.pop_front();
+    if (index == load_index || index >= replies.size()) return;
+    Reply& reply = replies[index];
+    if (reply.ok() || !reply.error.empty()) return;  // a load answered by several workers: the first counts
+    if (const auto r = message.find("result"); r != message.end()) {
+        reply.result = *r;
+    } else if (const auto ok = message.find("ok"); ok != message.end()) {
+        reply.result = nlohmann::json::object();
+    } else if (const auto e = message.find("error"); e != message.end() && e->is_string()) {
+        reply.error = e->get<std::string>();
+        if (reply.error.starts_with("time limit")) ++stats_.timeouts;
+    } else {
+        reply.error = "the worker sent garbage";
+    }
+    ++answered_;
+}
+
+bool Pool::any_starting() const {
+    return std::any_of(workers_.begin(), workers_.end(), [](const auto& w) { return w->pid >= 0; });
+}
+
+bool Pool::pump(std::vector<Reply>& replies, Clock::time_point until) {
+    std::vector<pollfd> fds;
+    std::vector<Worker*> owners;
+    auto wake = until;
+    for (auto& w : workers_) {
+        if (w->pid < 0) continue;
+        fds.push_back({w->fd, static_cast<short>(POLLIN | (w->out.empty() ? 0 : POLLOUT)), 0});
+        owners.push_back(w.get());
+        if (!w->ready || !w->pending.empty()) wake = std::min(wake, w->deadline);
+    }
+    if (fds.empty()) return false;
+    const auto now = Clock::now();
+    const auto wait_ms = wake <= now ? 0 : std::chrono::ceil<std::chrono::milliseconds>(wake - now).count();
+    const int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::min<std::int64_t>(wait_ms, 60'000)));
+    if (n < 0 && errno != EINTR) return false;
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+        Worker& w = *owners[i];
+        if (w.pid < 0) continue;
+        if (fds[i].revents & POLLOUT) {
+            if (!flush(w)) continue;
+        }
+        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) read_from(w, replies);
+    }
+    const auto after = Clock::now();
+    for (auto& w : workers_) {
+        if (w->pid < 0 || (w->ready && w->pending.empty()) || after < w->deadline) continue;
+        if (w->call_pending()) {
+            ++stats_.timeouts;
+            retire(*w, "no answer within " + std::to_string((options_.timeout * 2).count() + 200) +
+                           " ms (time limit " + std::to_string(options_.timeout.count()) + " ms)");
+        } else {
+            retire(*w, "no answer within the start timeout of " + std::to_string(options_.start_timeout.count()) +
+                           " ms");
+        }
+    }
+    return true;
+}
+
+std::optional<std::string> Pool::load(const std::string& name, const std::string& source) {
+    // Workers not running yet start first (with the codecs loaded before), then all of them get this one and
+    // answer it, so that a compile error comes back here.
+    for (auto& w : workers_) {
+        if (w->pid < 0 && Clock::now() >= no_start_before_) spawn(*w);
+    }
+    sources_[name] = source;
+    if (!any_starting()) return last_start_failure_.empty() ? "no JavaScript worker runs" : last_start_failure_;
+    std::vector<Reply> replies(1);
+    answering_ = &replies;
+    answered_ = 0;
+    const auto id = next_id_++;
+    const auto request = nlohmann::json{{"op", "load"}, {"codec", name}, {"source", source}}.dump();
+    for (auto& w : workers_) {
+        if (w->pid >= 0) send(*w, id, request, 0);
+    }
+    // Wait until every worker has answered (or was replaced): a compile error is the same in each.
+    const auto until = Clock::now() + options_.start_timeout + std::chrono::seconds{1};
+    while (Clock::now() < until) {
+        const bool busy = std::any_of(workers_.begin(), workers_.end(),
+                                      [](const auto& w) { return w->pid >= 0 && (!w->ready || !w->pending.empty()); });
+        if (!busy) break;
+        if (!pump(replies, until)) break;
+    }
+    answering_ = nullptr;
+    if (!replies[0].error.empty()) return replies[0].error;
+    if (!any_starting()) return last_start_failure_.empty() ? "no JavaScript worker runs" : last_start_failure_;
+    return std::nullopt;
+}
+
+void Pool::unload(const std::string& name) {
+    if (sources_.erase(name) == 0) return;
+    for (auto& w : workers_) {
+        if (w->pid >= 0) send(*w, next_id_++, nlohmann::json{{"op", "unload"}, {"codec", name}}.dump(), load_index);
+    }
+}
+
+std::vector<Reply> Pool::run(std::span<const nlohmann::json> requests) {
+    std::vector<Reply> replies(requests.size());
+    if (requests.empty()) return replies;
+    stats_.calls += requests.size();
+    answering_ = &replies;
+    answered_ = 0;
+    std::deque<std::size_t> queue;
+    for (std::size_t i = 0; i < requests.size(); ++i) queue.push_back(i);
+    while (answered_ < replies.size()) {
+        for (auto& w : workers_) {
+            if (w->pid < 0 && Clock::now() >= no_start_before_) spawn(*w);
+        }
+        for (auto& w : workers_) {
+            if (queue.empty()) break;
+            if (w->pid < 0 || !w->ready || !w->pending.empty()) continue;
+            const auto index = queue.front();
+            queue.pop_front();
+            send(*w, next_id_++, requests[index].dump(), index);
+        }
+        if (!any_starting()) {
+            // No worker runs and none may start yet: everything still waiting fails with the reason.
+            for (auto index : queue) {
+                replies[index].error = last_start_failure_.empty() ? "no JavaScript worker runs" : last_start_failure_;
+                ++answered_;
+            }
+            queue.clear();
+            if (answered_ >= replies.size()) break;
+            continue;
+        }
+        pump(replies, Clock::now() + std::chrono::seconds{60});
+    }
+    answering_ = nullptr;
+    return replies;
+}
+
+Reply Pool::run_one(const nlohmann::json& request) {
+    auto replies = run(std::span<const nlohmann::json>(&request, 1));
+    return std::move(replies.front());
+}
+
+}  // namespace schwebe::decoders::js

@@ -1,0 +1,3 @@
+#include <catch2/catch.hpp>
+
+#include "decoders/js/js_codecs.hpp"
