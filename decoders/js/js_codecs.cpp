@@ -213,13 +213,15 @@ EncodeResult encode_result_of(const Reply& reply) {
         out.error = "encodeDownlink returned no bytes array";
         return out;
     }
+    // A failed result carries no bytes (none of the valid ones before the invalid one).
+    std::vector<std::uint8_t> valid;
     for (std::size_t i = 0; i < bytes->size(); ++i) {
         const auto& b = (*bytes)[i];
         if (!b.is_number_integer() || b.get<std::int64_t>() < 0 || b.get<std::int64_t>() > 255) {
             out.error = "bytes[" + std::to_string(i) + "]: expected an integer 0..255, got " + b.dump();
             return out;
         }
-        out.bytes.push_back(static_cast<std::uint8_t>(b.get<std::int64_t>()));
+        valid.push_back(static_cast<std::uint8_t>(b.get<std::int64_t>()));
     }
     if (const auto p = r.find("fPort"); p != r.end() && !p->is_null()) {
         if (!p->is_number_integer() || p->get<std::int64_t>() < 1 || p->get<std::int64_t>() > 223) {
@@ -228,6 +230,7 @@ EncodeResult encode_result_of(const Reply& reply) {
         }
         out.f_port = static_cast<std::uint8_t>(p->get<std::int64_t>());
     }
+    out.bytes = std::move(valid);
     return out;
 }
 

@@ -76,6 +76,8 @@ private:
     void spawn(Worker& w);
     void retire(Worker& w, const std::string& reason);
     void send(Worker& w, std::uint64_t id, const std::string& json, std::size_t index);
+    /// How long a worker may take to answer a request (its reply index; a load's is the start timeout).
+    [[nodiscard]] std::chrono::milliseconds budget_of(std::size_t index) const;
     bool flush(Worker& w);
     void read_from(Worker& w, std::vector<Reply>& replies);
     void on_message(Worker& w, const nlohmann::json& message, std::vector<Reply>& replies);
