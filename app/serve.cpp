@@ -361,6 +361,14 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
             }
             js_codecs = std::make_unique<decoders::js::JsCodecs>(js_pool_options(config));
             load_js_codecs(false);
+            // Read on the network server's thread, like the pool itself.
+            const auto& js_stats = js_codecs->pool().stats();
+            metrics.gauge("schwebe_js_codec_calls_total", "JavaScript codec calls", {},
+                          [&js_stats] { return static_cast<double>(js_stats.calls); });
+            metrics.gauge("schwebe_js_codec_timeouts_total", "JavaScript codec calls stopped by the time limit", {},
+                          [&js_stats] { return static_cast<double>(js_stats.timeouts); });
+            metrics.gauge("schwebe_js_workers_replaced_total", "JavaScript workers killed or lost while in use", {},
+                          [&js_stats] { return static_cast<double>(js_stats.workers_replaced); });
             app_sink = std::make_unique<application::ApplicationSink>(*app_store, codecs, metrics, ao,
                                                                       application::ApplicationSink::Now{},
                                                                       js_codecs.get());

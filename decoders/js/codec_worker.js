@@ -27,22 +27,30 @@ const codecs = new Map();  // name → {context, error}
 
 // Run inside the codec's context, so that the input's arrays, objects and Date belong to the codec's realm
 // (`instanceof Array` holds) and the output is serialized within the time limit.
+// The input is the request as the server sent it; the codec sees only the fields of its function's input.
 const calls = {
   decodeUplink: new vm.Script(`(function (input) {
     input.recvTime = new Date(input.recvTime);
+    var variables = input.variables || {};
     var r;
     if (typeof decodeUplink === 'function') {
-      r = decodeUplink({bytes: input.bytes, fPort: input.fPort, recvTime: input.recvTime, variables: input.variables});
+      r = decodeUplink({bytes: input.bytes, fPort: input.fPort, recvTime: input.recvTime, variables: variables});
     } else if (typeof Decoder === 'function') {
       r = {data: Decoder(input.bytes, input.fPort)};
     } else if (typeof Decode === 'function') {
-      r = {data: Decode(input.fPort, input.bytes, input.variables)};
+      r = {data: Decode(input.fPort, input.bytes, variables)};
     } else {
       return JSON.stringify({__missing: 'decodeUplink'});
     }
     if (r && typeof r === 'object' && typeof normalizeUplink === 'function' && r.data && typeof r.data === 'object' &&
         !(r.errors && r.errors.length)) {
-      var n = normalizeUplink({data: r.data});
+      // normalizeUplink failing leaves the decoded payload as it is (its errors become warnings on the server).
+      var n;
+      try {
+        n = normalizeUplink({data: r.data});
+      } catch (e) {
+        n = {errors: [String(e && e.message || e)]};
+      }
       r = {data: r.data, warnings: r.warnings, errors: r.errors, readings: r.readings, normalized: n};
     }
     return JSON.stringify(r === undefined ? null : r);
@@ -50,19 +58,21 @@ const calls = {
   decodeDownlink: new vm.Script(`(function (input) {
     if (input.recvTime !== undefined) input.recvTime = new Date(input.recvTime);
     if (typeof decodeDownlink !== 'function') return JSON.stringify({__missing: 'decodeDownlink'});
-    var r = decodeDownlink({bytes: input.bytes, fPort: input.fPort, recvTime: input.recvTime, variables: input.variables});
+    var r = decodeDownlink({bytes: input.bytes, fPort: input.fPort, recvTime: input.recvTime,
+                            variables: input.variables || {}});
     return JSON.stringify(r === undefined ? null : r);
   })(JSON.parse(__schwebe_input))`, {filename: 'schwebe:decodeDownlink'}),
   encodeDownlink: new vm.Script(`(function (input) {
+    var variables = input.variables || {};
     var r;
     if (typeof encodeDownlink === 'function') {
-      var arg = {data: input.data, variables: input.variables};
+      var arg = {data: input.data, variables: variables};
       if (input.fPort !== undefined) arg.fPort = input.fPort;
       r = encodeDownlink(arg);
     } else if (typeof Encoder === 'function') {
       r = {bytes: Encoder(input.data, input.fPort)};
     } else if (typeof Encode === 'function') {
-      r = {bytes: Encode(input.fPort, input.data, input.variables)};
+      r = {bytes: Encode(input.fPort, input.data, variables)};
     } else {
       return JSON.stringify({__missing: 'encodeDownlink'});
     }
@@ -72,15 +82,20 @@ const calls = {
 
 function describe(e) {
   if (e && typeof e === 'object') {
-    if (e.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return `time limit of ${timeoutMs} ms exceeded`;
-    const name = typeof e.name === 'string' ? e.name : 'Error';
-    const message = typeof e.message === 'string' ? e.message : String(e);
-    let where = '';
-    if (typeof e.stack === 'string') {
-      const m = /codec\.js:(\d+)(?::(\d+))?/.exec(e.stack) || /:(\d+):(\d+)\)?\s*$/m.exec(e.stack);
-      if (m) where = ` (line ${m[1]})`;
+    // What a codec throws may throw again when read (a getter, a Proxy, no toString): that must not end the worker.
+    try {
+      if (e.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return `time limit of ${timeoutMs} ms exceeded`;
+      const name = typeof e.name === 'string' ? e.name : 'Error';
+      const message = typeof e.message === 'string' ? e.message : String(e);
+      let where = '';
+      if (typeof e.stack === 'string') {
+        const m = /codec\.js:(\d+)(?::(\d+))?/.exec(e.stack) || /:(\d+):(\d+)\)?\s*$/m.exec(e.stack);
+        if (m) where = ` (line ${m[1]})`;
+      }
+      return `${name}: ${message}${where}`.slice(0, 500);
+    } catch (_) {
+      return 'thrown: an object that cannot be printed';
     }
-    return `${name}: ${message}${where}`.slice(0, 500);
   }
   try {
     return `thrown: ${String(e)}`.slice(0, 500);
@@ -111,64 +126,62 @@ function load(name, source) {
   return {ok: true};
 }
 
-function call(request) {
+// Answers are JSON text: a call's result is the string the codec's context serialized, sent as it is (parsing it
+// again here would only cost time; the server parses and checks it, and treats anything else as garbage).
+function call(request, body) {
   const codec = codecs.get(request.codec);
-  if (!codec) return {error: 'codec not loaded'};
-  if (!codec.context) return {error: `does not compile: ${codec.error}`};
+  if (!codec) return error(request.id, 'codec not loaded');
+  if (!codec.context) return error(request.id, `does not compile: ${codec.error}`);
   const script = calls[request.op];
-  if (!script) return {error: `unknown op ${request.op}`};
-  const input = {bytes: request.bytes, fPort: request.fPort, recvTime: request.recvTime, data: request.data,
-                 variables: request.variables || {}};
-  codec.context.__schwebe_input = JSON.stringify(input);
+  if (!script) return error(request.id, `unknown op ${request.op}`);
+  codec.context.__schwebe_input = body;
   let out;
   try {
     out = script.runInContext(codec.context);
   } catch (e) {
-    return {error: describe(e)};
+    return error(request.id, describe(e));
   } finally {
     codec.context.__schwebe_input = undefined;
   }
-  if (typeof out !== 'string') return {error: 'the result cannot be serialized as JSON'};
-  if (out.length > maxOutput) return {error: `output too large: ${out.length} characters (limit ${maxOutput})`};
-  let result;
-  try {
-    result = JSON.parse(out);
-  } catch (e) {
-    return {error: 'the result is not JSON'};
+  if (typeof out !== 'string') return error(request.id, 'the result cannot be serialized as JSON');
+  if (out.length > maxOutput) {
+    return error(request.id, `output too large: ${out.length} characters (limit ${maxOutput})`);
   }
-  if (result && result.__missing) return {error: `the codec has no ${result.__missing} function`};
-  return {result};
+  if (out.startsWith('{"__missing":')) return error(request.id, `the codec has no ${JSON.parse(out).__missing} function`);
+  return `{"id":${request.id},"result":${out}}`;
 }
 
-function send(message) {
-  let text;
-  try {
-    text = JSON.stringify(message);
-  } catch (e) {
-    text = JSON.stringify({id: message.id, error: 'the result cannot be serialized as JSON'});
-  }
-  const body = Buffer.from(text, 'utf8');
-  const frame = Buffer.allocUnsafe(4 + body.length);
-  frame.writeUInt32BE(body.length, 0);
-  body.copy(frame, 4);
-  process.stdout.write(frame);  // synchronous for pipes and sockets on Linux
+function error(id, reason) {
+  return JSON.stringify({id, error: reason});
 }
 
-function handle(request) {
-  let reply;
+function handle(request, body) {
   switch (request.op) {
-    case 'load':
-      reply = load(String(request.codec), String(request.source));
-      break;
+    case 'load': {
+      const reply = load(String(request.codec), String(request.source));
+      reply.id = request.id;
+      return JSON.stringify(reply);
+    }
     case 'unload':
       codecs.delete(String(request.codec));
-      reply = {ok: true};
-      break;
+      return JSON.stringify({id: request.id, ok: true});
     default:
-      reply = call(request);
+      return call(request, body);
   }
-  reply.id = request.id;
-  send(reply);
+}
+
+// Each answer goes out as soon as it is made: the server starts the next request's time limit when it sees it.
+function send(texts) {
+  let size = 0;
+  for (const text of texts) size += 4 + Buffer.byteLength(text, 'utf8');
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const text of texts) {
+    const length = out.write(text, at + 4, 'utf8');
+    out.writeUInt32BE(length, at);
+    at += 4 + length;
+  }
+  process.stdout.write(out);  // synchronous for pipes and sockets on Linux
 }
 
 let buffered = Buffer.alloc(0);
@@ -185,10 +198,10 @@ process.stdin.on('data', (chunk) => {
     } catch (e) {
       process.exit(3);  // the server never sends this: the stream is out of step
     }
-    handle(request);
+    send([handle(request, body)]);
   }
 });
 process.stdin.on('end', () => process.exit(0));
 process.stdin.on('error', () => process.exit(0));
 process.stdout.on('error', () => process.exit(0));
-send({id: 0, ready: true, node: process.version});
+send([JSON.stringify({id: 0, ready: true, node: process.version})]);

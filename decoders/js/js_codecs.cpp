@@ -243,7 +243,7 @@ std::optional<std::string> JsCodecs::load_file(const std::string& path) {
     } else {
         pool_.unload(path);
     }
-    files_[path] = failure;
+    files_[path] = FileState{failure, std::chrono::steady_clock::now()};
     return failure;
 }
 
@@ -257,18 +257,21 @@ std::vector<std::pair<std::string, std::string>> JsCodecs::reload() {
 
 std::vector<std::string> JsCodecs::files() const {
     std::vector<std::string> out;
-    for (const auto& [path, failure] : files_) out.push_back(path);
+    for (const auto& [path, state] : files_) out.push_back(path);
     return out;
 }
 
 bool JsCodecs::ensure_loaded(std::string_view codec, std::string& reason) {
     auto it = files_.find(codec);
-    if (it == files_.end()) {
+    // A file that failed (missing, not compiling, node not starting) is tried again now and then: the cause may
+    // be gone. Between tries its uplinks carry the reason.
+    if (it == files_.end() ||
+        (it->second.failure && std::chrono::steady_clock::now() - it->second.loaded_at >= std::chrono::seconds{10})) {
         load_file(std::string(codec));
         it = files_.find(codec);
     }
-    if (it->second) {
-        reason = *it->second;
+    if (it->second.failure) {
+        reason = *it->second.failure;
         return false;
     }
     return true;

@@ -53,11 +53,16 @@ public:
     [[nodiscard]] Pool& pool() noexcept { return pool_; }
 
 private:
-    /// Loads a file met for the first time (a profile added while running); false when it failed.
+    /// Loads a file met for the first time (a profile added while running), or one that failed to load 10 s or
+    /// more ago; false (with the reason) when it is not loaded.
     bool ensure_loaded(std::string_view codec, std::string& reason);
 
+    struct FileState {
+        std::optional<std::string> failure;
+        std::chrono::steady_clock::time_point loaded_at;
+    };
     Pool pool_;
-    std::map<std::string, std::optional<std::string>, std::less<>> files_;  ///< path → load failure
+    std::map<std::string, FileState, std::less<>> files_;
 };
 
 /// A decodeUplink answer (the codec function's return value, as the worker sends it) as a decode result.

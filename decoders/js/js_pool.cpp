@@ -24,7 +24,10 @@ namespace schwebe::decoders::js {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr std::size_t load_index = std::numeric_limits<std::size_t>::max();
+constexpr std::size_t load_index = std::numeric_limits<std::size_t>::max();  ///< a load nobody waits for
+constexpr std::size_t load_answer = load_index - 1;  ///< the load() under way
+/// Calls sent to one worker ahead of its answers: it goes from one to the next without waiting for the server.
+constexpr std::size_t calls_in_flight = 8;
 
 /// `name` as given when it has a slash, else the first executable of that name in PATH; empty when none.
 std::string find_executable(const std::string& name) {
@@ -67,7 +70,10 @@ struct Pool::Worker {
     std::deque<std::pair<std::uint64_t, std::size_t>> pending;  ///< ids sent, not answered; reply index
     Clock::time_point deadline{};
     bool call_pending() const {
-        return std::any_of(pending.begin(), pending.end(), [](const auto& p) { return p.second != load_index; });
+        return std::any_of(pending.begin(), pending.end(), [](const auto& p) { return p.second < load_answer; });
+    }
+    bool load_pending() const {
+        return std::any_of(pending.begin(), pending.end(), [](const auto& p) { return p.second >= load_answer; });
     }
 };
 
@@ -170,19 +176,30 @@ void Pool::retire(Worker& w, const std::string& reason) {
         }
     }
     if (w.call_pending()) ++stats_.workers_replaced;
+    // The worker answers in order: the first call it had not answered is the one it was running, the one that
+    // overran or killed it. The calls queued behind it go to the other workers (or this one's successor).
+    bool culprit_found = false;
+    std::vector<std::size_t> requeue;
     for (const auto& [id, index] : w.pending) {
-        if (index != load_index && answering_ && index < answering_->size() && !(*answering_)[index].ok() &&
+        if (index >= load_answer) continue;
+        if (culprit_found) {
+            requeue.push_back(index);
+            continue;
+        }
+        culprit_found = true;
+        if (answering_ && index < answering_->size() && !(*answering_)[index].ok() &&
             (*answering_)[index].error.empty()) {
             (*answering_)[index].error = why + " (worker replaced)";
             ++answered_;
         }
     }
+    for (auto it = requeue.rbegin(); it != requeue.rend(); ++it) queue_.push_front(*it);
     w = Worker{};
 }
 
 std::chrono::milliseconds Pool::budget_of(std::size_t index) const {
     // A call's time limit is kept here: the worker runs calls without vm's timeout (codec_worker.js says why).
-    return index == load_index ? options_.start_timeout : options_.timeout;
+    return index >= load_answer ? options_.start_timeout : options_.timeout;
 }
 
 void Pool::send(Worker& w, std::uint64_t id, const std::string& json, std::size_t index) {
@@ -254,9 +271,16 @@ void Pool::on_message(Worker& w, const nlohmann::json& message, std::vector<Repl
     const auto index = w.pending.front().second;
     w.pending.pop_front();
     if (!w.pending.empty()) w.deadline = Clock::now() + budget_of(w.pending.front().second);
+    if (index == load_answer) {
+        // Each worker answers the load: a compile error is the same in each; the first counts.
+        if (const auto e = message.find("error"); e != message.end() && load_error_.empty()) {
+            load_error_ = e->is_string() ? e->get<std::string>() : "the worker sent garbage";
+        }
+        return;
+    }
     if (index == load_index || index >= replies.size()) return;
     Reply& reply = replies[index];
-    if (reply.ok() || !reply.error.empty()) return;  // a load answered by several workers: the first counts
+    if (reply.ok() || !reply.error.empty()) return;
     if (const auto r = message.find("result"); r != message.end()) {
         reply.result = *r;
     } else if (const auto ok = message.find("ok"); ok != message.end()) {
@@ -318,24 +342,24 @@ std::optional<std::string> Pool::load(const std::string& name, const std::string
     }
     sources_[name] = source;
     if (!any_starting()) return last_start_failure_.empty() ? "no JavaScript worker runs" : last_start_failure_;
-    std::vector<Reply> replies(1);
-    answering_ = &replies;
-    answered_ = 0;
+    std::vector<Reply> none;
+    answering_ = &none;
+    load_error_.clear();
     const auto id = next_id_++;
     const auto request = nlohmann::json{{"op", "load"}, {"codec", name}, {"source", source}}.dump();
     for (auto& w : workers_) {
-        if (w->pid >= 0) send(*w, id, request, 0);
+        if (w->pid >= 0) send(*w, id, request, load_answer);
     }
-    // Wait until every worker has answered (or was replaced): a compile error is the same in each.
+    // Wait until every worker has answered (or was replaced).
     const auto until = Clock::now() + options_.start_timeout + std::chrono::seconds{1};
     while (Clock::now() < until) {
         const bool busy = std::any_of(workers_.begin(), workers_.end(),
                                       [](const auto& w) { return w->pid >= 0 && (!w->ready || !w->pending.empty()); });
         if (!busy) break;
-        if (!pump(replies, until)) break;
+        if (!pump(none, until)) break;
     }
     answering_ = nullptr;
-    if (!replies[0].error.empty()) return replies[0].error;
+    if (!load_error_.empty()) return load_error_;
     if (!any_starting()) return last_start_failure_.empty() ? "no JavaScript worker runs" : last_start_failure_;
     return std::nullopt;
 }
@@ -353,26 +377,31 @@ std::vector<Reply> Pool::run(std::span<const nlohmann::json> requests) {
     stats_.calls += requests.size();
     answering_ = &replies;
     answered_ = 0;
-    std::deque<std::size_t> queue;
-    for (std::size_t i = 0; i < requests.size(); ++i) queue.push_back(i);
+    queue_.clear();
+    for (std::size_t i = 0; i < requests.size(); ++i) queue_.push_back(i);
     while (answered_ < replies.size()) {
         for (auto& w : workers_) {
             if (w->pid < 0 && Clock::now() >= no_start_before_) spawn(*w);
         }
-        for (auto& w : workers_) {
-            if (queue.empty()) break;
-            if (w->pid < 0 || !w->ready || !w->pending.empty()) continue;
-            const auto index = queue.front();
-            queue.pop_front();
-            send(*w, next_id_++, requests[index].dump(), index);
+        // One call at a time to each worker in turn, up to calls_in_flight each: a batch spreads evenly.
+        for (bool sent = true; sent && !queue_.empty();) {
+            sent = false;
+            for (auto& w : workers_) {
+                if (queue_.empty()) break;
+                if (w->pid < 0 || !w->ready || w->load_pending() || w->pending.size() >= calls_in_flight) continue;
+                const auto index = queue_.front();
+                queue_.pop_front();
+                send(*w, next_id_++, requests[index].dump(), index);
+                sent = true;
+            }
         }
         if (!any_starting()) {
             // No worker runs and none may start yet: everything still waiting fails with the reason.
-            for (auto index : queue) {
+            for (auto index : queue_) {
                 replies[index].error = last_start_failure_.empty() ? "no JavaScript worker runs" : last_start_failure_;
                 ++answered_;
             }
-            queue.clear();
+            queue_.clear();
             if (answered_ >= replies.size()) break;
             continue;
         }

@@ -3,16 +3,19 @@
 // worker's side and the protocol are in codec_worker.js).
 //
 // Why processes: Debian 12 packages no embeddable ES2015+ engine (README, "JavaScript codecs"). A worker is the
-// isolation boundary: a codec that loops is stopped by the worker's per-call time limit; one that exhausts the
-// heap limit, crashes node or stops answering is killed and its worker replaced. Only the call that was running
-// fails; every other call of the batch is answered, and the answers come back in the order of the calls.
+// isolation boundary. The pool keeps each call's time limit: a worker that has not answered its current call
+// within it (a codec that loops), that exhausts its heap limit, crashes or sends garbage is killed and replaced.
+// Only the call it was running fails; the calls queued behind it go to the other workers, every other call of the
+// batch is answered, and the answers come back in the order of the calls.
 //
-// Synchronous by design: run() returns when every call has an answer, after at most about the time limit per call
-// and worker (calls go to the workers in parallel, one at a time per worker). It is meant for one thread (the
-// network server's, or a command's); it is not thread-safe.
+// Synchronous by design: run() returns when every call has an answer. Calls are spread over the workers, up to 8
+// ahead on each (a worker goes from one call to the next without waiting for the server); a call's time limit
+// starts when the answer before it arrives. It is meant for one thread (the network server's, or a command's);
+// it is not thread-safe.
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,7 +30,7 @@ namespace schwebe::decoders::js {
 struct PoolOptions {
     std::string node = "node";  ///< the node binary: a path, or a name looked up in PATH
     unsigned workers = 2;
-    std::chrono::milliseconds timeout{100};      ///< per call, enforced inside the worker
+    std::chrono::milliseconds timeout{100};      ///< per call, from the previous answer (or the send) to this one
     unsigned memory_mb = 128;                    ///< the worker's V8 heap limit (--max-old-space-size)
     std::size_t max_output_bytes = 1 << 20;      ///< a larger result is an error
     std::chrono::milliseconds start_timeout{10'000};  ///< for node to start and compile the codecs
@@ -43,7 +46,7 @@ struct Reply {
 /// What happened to the pool so far (for metrics and tests).
 struct PoolStats {
     std::uint64_t calls = 0;
-    std::uint64_t timeouts = 0;         ///< calls that hit the time limit (inside the worker or by the watchdog)
+    std::uint64_t timeouts = 0;         ///< calls that hit the time limit (their worker was replaced)
     std::uint64_t workers_started = 0;
     std::uint64_t workers_replaced = 0; ///< killed or died while in use
 };
@@ -98,6 +101,8 @@ private:
     unsigned failed_starts_ = 0;
     std::chrono::steady_clock::time_point no_start_before_{};
     std::vector<Reply>* answering_ = nullptr;  ///< the replies of the run() or load() under way
+    std::deque<std::size_t> queue_;            ///< the run()'s calls not sent to a worker yet
+    std::string load_error_;                   ///< the load() under way: the first compile error
     std::size_t answered_ = 0;
 };
 

@@ -1,3 +1,606 @@
+// JavaScript codecs (decoders/js): the codec forms the worker runs (TS013, TTN v2, ChirpStack v3, ES2015+ syntax),
+// how codec answers become decode and encode results, and the isolation of the pool: time limit, heap limit, output
+// limit, crashes and a missing node, each failing only its own call, with the answers in the order of the calls.
+// The codecs are the small files in tests/decoders/js/ (SCHWEBE_JS_CODECS_DIR); every expected value below is
+// worked out from those files.
+
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
 #include "decoders/js/js_codecs.hpp"
+
+namespace Catch {
+template <>
+struct StringMaker<schwebe::decoders::Reading> {
+    static std::string convert(const schwebe::decoders::Reading& r) {
+        std::string out = "{" + r.quantity + " " + StringMaker<double>::convert(r.value) + " " + r.unit;
+        if (r.boolean) out += " boolean";
+        if (r.time) out += " @" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(r.time->time_since_epoch()).count());
+        return out + "}";
+    }
+};
+}  // namespace Catch
+
+namespace {
+
+using namespace std::chrono_literals;
+using schwebe::decoders::DecodeResult;
+using schwebe::decoders::EncodeResult;
+using schwebe::decoders::Reading;
+using schwebe::decoders::ScriptCodecs;
+using schwebe::decoders::SystemTime;
+using schwebe::decoders::js::JsCodecs;
+using schwebe::decoders::js::PoolOptions;
+using json = nlohmann::json;
+using Catch::Matchers::Contains;
+using Bytes = std::vector<std::uint8_t>;
+
+std::string codec(std::string_view file) { return std::string(SCHWEBE_JS_CODECS_DIR) + "/" + std::string(file); }
+
+/// The time limit is generous unless a test is about it: a busy machine must not make ordinary calls overrun it.
+PoolOptions options(unsigned workers = 2, std::chrono::milliseconds timeout = 2000ms) {
+    PoolOptions o;
+    o.workers = workers;
+    o.timeout = timeout;
+    return o;
+}
+
+void load(JsCodecs& codecs, const std::string& path) {
+    const auto failure = codecs.load_file(path);
+    INFO(path << ": " << failure.value_or("loaded"));
+    REQUIRE_FALSE(failure.has_value());
+}
+
+/// Uplinks for decode_uplinks, owning what their spans point into.
+struct Batch {
+    std::deque<std::string> codecs;
+    std::deque<Bytes> payloads;
+    std::vector<ScriptCodecs::Uplink> uplinks;
+
+    Batch& add(const std::string& path, std::uint8_t f_port, Bytes bytes, SystemTime recv_time = {}) {
+        codecs.push_back(path);
+        payloads.push_back(std::move(bytes));
+        uplinks.push_back(ScriptCodecs::Uplink{codecs.back(), {f_port, payloads.back(), recv_time}});
+        return *this;
+    }
+    std::vector<DecodeResult> run(JsCodecs& js) const { return js.decode_uplinks(uplinks); }
+};
+
+DecodeResult decode_one(JsCodecs& js, const std::string& path, std::uint8_t f_port, Bytes bytes,
+                        SystemTime recv_time = {}) {
+    auto results = Batch{}.add(path, f_port, std::move(bytes), recv_time).run(js);
+    REQUIRE(results.size() == 1);
+    return std::move(results.front());
+}
+
+/// The reason of a failed result; a decoded one fails the test.
+std::string reason_of(const DecodeResult& r) {
+    INFO("decoded: " << (r.decoded ? r.decoded->object.dump() : "-"));
+    REQUIRE_FALSE(r.ok());
+    REQUIRE(r.error.has_value());
+    return r.error->reason;
+}
+
+/// The object of a decoded result; a failed one fails the test with its reason.
+const json& object_of(const DecodeResult& r) {
+    INFO("reason: " << (r.error ? r.error->reason : "-"));
+    REQUIRE(r.ok());
+    return r.decoded->object;
+}
+
+std::string error_of(const EncodeResult& r) {
+    INFO("bytes: " << r.bytes.size());
+    REQUIRE(r.error.has_value());
+    return *r.error;
+}
+
+Bytes bytes_of_hex(std::string_view hex) {
+    REQUIRE(hex.size() % 2 == 0);
+    Bytes out;
+    for (std::size_t i = 0; i < hex.size(); i += 2) out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+    return out;
+}
+
+SystemTime utc(std::chrono::year_month_day day, std::chrono::milliseconds time_of_day) {
+    return SystemTime{std::chrono::sys_days{day}} + time_of_day;
+}
+
+Reading reading(std::string quantity, double value, std::string unit, std::optional<SystemTime> time = std::nullopt) {
+    Reading r;
+    r.quantity = std::move(quantity);
+    r.value = value;
+    r.unit = std::move(unit);
+    r.time = time;
+    return r;
+}
+
+/// A fresh directory under the system's temporary directory, removed with everything in it at the end.
+struct TempDir {
+    std::filesystem::path path;
+    TempDir() {
+        std::random_device random;
+        path = std::filesystem::temp_directory_path() /
+               ("schwebe-js-test-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
+        std::filesystem::create_directories(path);
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path, ignored);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::string write(const std::string& name, const std::string& text) const {
+        const auto file = path / name;
+        std::ofstream out(file, std::ios::binary | std::ios::trunc);
+        out << text;
+        out.close();
+        REQUIRE(out.good());
+        return file.string();
+    }
+};
+
+}  // namespace
+
+TEST_CASE("an ES2015+ codec: classes and arrow functions and spread and destructuring and a top-level const", "[js]") {
+    JsCodecs js(options());
+    load(js, codec("modern.js"));
+    // 2024-03-15 10:30:45.123 UTC
+    const auto recv_time = utc(std::chrono::year{2024} / 3 / 15, 10h + 30min + 45s + 123ms);
+
+    // 0x00d7 = 215 → 21.5; three bytes: one trailing; the largest byte is 215.
+    const auto r = decode_one(js, codec("modern.js"), 2, {0x00, 0xd7, 0x05}, recv_time);
+    CHECK(object_of(r) == json{{"temperature", 21.5},
+                               {"label", "t=21.5"},
+                               {"length", 3},
+                               {"isArray", true},
+                               {"isDate", true},
+                               {"received", "2024-03-15T10:30:45.123Z"},
+                               {"extra", 215}});
+    CHECK(r.decoded->warnings == std::vector<std::string>{"trailing bytes"});
+    CHECK(r.decoded->readings.empty());
+
+    // Two bytes: no warning; the template literal of the error on another FPort.
+    const auto two = decode_one(js, codec("modern.js"), 2, {0x01, 0x00}, recv_time);
+    CHECK(object_of(two).at("temperature") == 25.6);  // 0x0100 = 256
+    CHECK(two.decoded->warnings.empty());
+    CHECK(reason_of(decode_one(js, codec("modern.js"), 3, {0x01, 0x00}, recv_time)) == "unknown FPort 3");
+}
+
+TEST_CASE("legacy codecs: TTN v2 Decoder/Encoder and ChirpStack v3 Decode/Encode", "[js]") {
+    JsCodecs js(options());
+    load(js, codec("ttn_v2.js"));
+    load(js, codec("chirpstack_v3.js"));
+
+    SECTION("TTN v2 Decoder(bytes, port)") {
+        // 0x0929 = 2345 → 23.45; 0x24 = 36 → 3.6
+        const auto r = decode_one(js, codec("ttn_v2.js"), 1, {0x09, 0x29, 0x24});
+        CHECK(object_of(r) == json{{"port", 1}, {"temperature", 23.45}, {"battery", 3.6}});
+        CHECK(r.decoded->warnings.empty());
+        CHECK(object_of(decode_one(js, codec("ttn_v2.js"), 4, {0x09})) == json{{"port", 4}});
+    }
+    SECTION("TTN v2 Encoder(object, port)") {
+        // led → 1, the port, 300 & 0xff = 44; the Encoder gives no FPort of its own.
+        const auto e = js.encode_downlink(codec("ttn_v2.js"), 10, json{{"led", true}, {"interval", 300}});
+        INFO(e.error.value_or(""));
+        REQUIRE(e.ok());
+        CHECK(e.bytes == Bytes{1, 10, 44});
+        CHECK_FALSE(e.f_port.has_value());
+    }
+    SECTION("ChirpStack v3 Decode(fPort, bytes, variables)") {
+        const auto r = decode_one(js, codec("chirpstack_v3.js"), 5, {0x01, 0x02});
+        CHECK(object_of(r) == json{{"fPort", 5}, {"counter", 258}, {"hasVariables", true}});
+    }
+    SECTION("ChirpStack v3 Encode(fPort, obj, variables)") {
+        const auto e = js.encode_downlink(codec("chirpstack_v3.js"), 3, json{{"setpoint", 21}, {"mode", "eco"}});
+        INFO(e.error.value_or(""));
+        REQUIRE(e.ok());
+        CHECK(e.bytes == Bytes{3, 42, 1});
+        CHECK_FALSE(e.f_port.has_value());
+    }
+}
+
+TEST_CASE("codec errors and warnings and answers without a data object", "[js]") {
+    JsCodecs js(options());
+    load(js, codec("errors.js"));
+    const auto results = Batch{}
+                             .add(codec("errors.js"), 1, {0x7f, 0x01})
+                             .add(codec("errors.js"), 2, {55})
+                             .add(codec("errors.js"), 3, {1})
+                             .add(codec("errors.js"), 4, {1})
+                             .add(codec("errors.js"), 5, {1})
+                             .add(codec("errors.js"), 6, {9})
+                             .run(js);
+    REQUIRE(results.size() == 6);
+    CHECK(reason_of(results[0]) == "unknown sensor type 0x7f; length 2 is not 4");
+
+    CHECK(object_of(results[1]) == json{{"level", 55}});
+    CHECK(results[1].decoded->warnings == std::vector<std::string>{"battery low", "clock not set"});
+
+    CHECK(reason_of(results[2]) == "decodeUplink returned no data object");  // warnings only
+    CHECK(reason_of(results[3]) == "decodeUplink returned no data object");  // data: 42
+    CHECK(reason_of(results[4]) == "decodeUplink returned string, not an object");
+
+    // An empty errors array is no error.
+    CHECK(object_of(results[5]) == json{{"level", 9}});
+}
+
+TEST_CASE("a codec that loops forever is stopped by the time limit and the next calls decode", "[js]") {
+    JsCodecs js(options(2, 100ms));
+    load(js, codec("loop.js"));
+    load(js, codec("echo.js"));
+    const auto timeouts = js.pool().stats().timeouts;
+
+    const auto results = Batch{}
+                             .add(codec("loop.js"), 1, {1})
+                             .add(codec("loop.js"), 2, {2})
+                             .add(codec("echo.js"), 9, {3})
+                             .add(codec("loop.js"), 2, {4})
+                             .run(js);
+    REQUIRE(results.size() == 4);
+    const auto reason = reason_of(results[0]);
+    CHECK_THAT(reason, Contains("time limit") && Contains("100 ms"));
+    CHECK(object_of(results[1]) == json{{"counter", 2}});
+    CHECK(object_of(results[2]) == json{{"counter", 3}, {"fPort", 9}});
+    CHECK(object_of(results[3]) == json{{"counter", 4}});
+    CHECK(js.pool().stats().timeouts == timeouts + 1);
+
+    const auto later = Batch{}.add(codec("loop.js"), 2, {5}).add(codec("echo.js"), 8, {6}).run(js);
+    REQUIRE(later.size() == 2);
+    CHECK(object_of(later[0]) == json{{"counter", 5}});
+    CHECK(object_of(later[1]) == json{{"counter", 6}, {"fPort", 8}});
+    CHECK(js.pool().stats().timeouts == timeouts + 1);
+}
+
+TEST_CASE("a codec that throws fails with the message and the next call decodes", "[js]") {
+    JsCodecs js(options());
+    load(js, codec("throws.js"));
+    const auto results = Batch{}
+                             .add(codec("throws.js"), 1, {1})
+                             .add(codec("throws.js"), 2, {2})
+                             .add(codec("throws.js"), 5, {3})
+                             .add(codec("throws.js"), 3, {4})
+                             .add(codec("throws.js"), 4, {5})
+                             .add(codec("throws.js"), 6, {6})
+                             .run(js);
+    REQUIRE(results.size() == 6);
+    // throw new Error('bad payload') is on line 4 of throws.js.
+    CHECK(reason_of(results[0]) == "Error: bad payload (line 4)");
+    CHECK(reason_of(results[1]) == "thrown: a string");
+    CHECK(object_of(results[2]) == json{{"counter", 3}});
+    // What cannot be read is still a failure of its own call, not the end of the worker.
+    CHECK(reason_of(results[3]) == "thrown: an object that cannot be printed");
+    CHECK(reason_of(results[4]) == "thrown: an object that cannot be printed");
+    CHECK(object_of(results[5]) == json{{"counter", 6}});
+    CHECK(js.pool().stats().workers_replaced == 0);
+
+    CHECK(object_of(decode_one(js, codec("throws.js"), 7, {10})) == json{{"counter", 10}});
+    CHECK(reason_of(decode_one(js, codec("throws.js"), 2, {11})) == "thrown: a string");
+}
+
+TEST_CASE("a codec that exhausts the heap kills its worker and the other calls are answered in order", "[js]") {
+    // The heap limit, not the time limit, must end it.
+    PoolOptions o = options(2, 5000ms);
+    o.memory_mb = 32;
+    JsCodecs js(o);
+    load(js, codec("heap.js"));
+    load(js, codec("echo.js"));
+
+    const auto results = Batch{}
+                             .add(codec("echo.js"), 1, {1})
+                             .add(codec("heap.js"), 1, {2})
+                             .add(codec("echo.js"), 3, {3})
+                             .add(codec("echo.js"), 4, {4})
+                             .add(codec("heap.js"), 2, {5})
+                             .add(codec("echo.js"), 6, {6})
+                             .run(js);
+    REQUIRE(results.size() == 6);
+    CHECK(object_of(results[0]) == json{{"counter", 1}, {"fPort", 1}});
+    CHECK_THAT(reason_of(results[1]), Contains("worker") && Contains("memory limit of 32 MB"));
+    CHECK(object_of(results[2]) == json{{"counter", 3}, {"fPort", 3}});
+    CHECK(object_of(results[3]) == json{{"counter", 4}, {"fPort", 4}});
+    CHECK(object_of(results[4]) == json{{"counter", 5}});
+    CHECK(object_of(results[5]) == json{{"counter", 6}, {"fPort", 6}});
+    CHECK(js.pool().stats().workers_replaced >= 1);
+    CHECK(js.pool().stats().timeouts == 0);
+
+    // The replacement worker has both codecs.
+    const auto later = Batch{}
+                           .add(codec("heap.js"), 2, {7})
+                           .add(codec("echo.js"), 8, {8})
+                           .add(codec("heap.js"), 2, {9})
+                           .add(codec("echo.js"), 10, {10})
+                           .run(js);
+    REQUIRE(later.size() == 4);
+    CHECK(object_of(later[0]) == json{{"counter", 7}});
+    CHECK(object_of(later[1]) == json{{"counter", 8}, {"fPort", 8}});
+    CHECK(object_of(later[2]) == json{{"counter", 9}});
+    CHECK(object_of(later[3]) == json{{"counter", 10}, {"fPort", 10}});
+}
+
+TEST_CASE("a codec answering more than the output limit fails and the next call decodes", "[js]") {
+    JsCodecs js(options());  // max_output_bytes: 1 MiB; the time limit is long enough to make 10 MB
+    load(js, codec("big.js"));
+    const auto results = Batch{}.add(codec("big.js"), 1, {1}).add(codec("big.js"), 2, {2}).run(js);
+    REQUIRE(results.size() == 2);
+    // {"data":{"text":"…"}}: 17 + 10 MiB + 3 characters.
+    CHECK_THAT(reason_of(results[0]), Contains("output too large") && Contains("10485780 characters") &&
+                                          Contains("limit 1048576"));
+    CHECK(object_of(results[1]) == json{{"counter", 2}});
+    CHECK(object_of(decode_one(js, codec("big.js"), 2, {3})) == json{{"counter", 3}});
+}
+
+TEST_CASE("garbage answers are clear failures", "[js]") {
+    JsCodecs js(options());
+    load(js, codec("garbage.js"));
+
+    SECTION("decodeUplink: undefined, a number, a circular object") {
+        const auto results = Batch{}
+                                 .add(codec("garbage.js"), 1, {1})
+                                 .add(codec("garbage.js"), 2, {2})
+                                 .add(codec("garbage.js"), 3, {3})
+                                 .add(codec("garbage.js"), 4, {4})
+                                 .run(js);
+        REQUIRE(results.size() == 4);
+        CHECK(reason_of(results[0]) == "decodeUplink returned null, not an object");
+        CHECK(reason_of(results[1]) == "decodeUplink returned number, not an object");
+        CHECK_THAT(reason_of(results[2]), Contains("TypeError") && Contains("circular"));
+        CHECK(object_of(results[3]) == json{{"counter", 4}});
+    }
+    SECTION("encodeDownlink: bytes out of range, no bytes, nothing, FPort 0") {
+        const auto encode = [&](const char* kind) {
+            return js.encode_downlink(codec("garbage.js"), 1, json{{"kind", kind}});
+        };
+        CHECK(error_of(encode("too big")) == "bytes[1]: expected an integer 0..255, got 300");
+        CHECK(error_of(encode("negative")) == "bytes[0]: expected an integer 0..255, got -1");
+        CHECK(error_of(encode("fraction")) == "bytes[2]: expected an integer 0..255, got 1.5");
+        CHECK(error_of(encode("text")) == "bytes[0]: expected an integer 0..255, got \"a\"");
+        CHECK(error_of(encode("no bytes")) == "encodeDownlink returned no bytes array");
+        CHECK(error_of(encode("nothing")) == "encodeDownlink returned null, not an object");
+        CHECK(error_of(encode("port 0")) == "fPort: expected 1..223, got 0");
+        for (const char* kind : {"too big", "negative", "fraction", "text", "no bytes", "nothing", "port 0"}) {
+            INFO(kind);
+            CHECK(encode(kind).bytes.empty());
+        }
+        const auto fine = encode("fine");
+        INFO(fine.error.value_or(""));
+        REQUIRE(fine.ok());
+        CHECK(fine.bytes == Bytes{1, 2, 255});
+    }
+    CHECK(js.pool().stats().workers_replaced == 0);
+}
+
+TEST_CASE("a codec file that does not compile or cannot be read decodes after fixing it and reload()", "[js]") {
+    TempDir dir;
+    const auto broken = dir.write("broken.js",
+                                  "// a } missing\n"
+                                  "function decodeUplink(input) {\n"
+                                  "  return {data: {counter: input.bytes[0]};\n"
+                                  "}\n");
+    const auto missing = (dir.path / "missing.js").string();
+    const std::string fixed = "function decodeUplink(input) {\n"
+                              "  return {data: {counter: input.bytes[0] + 1}};\n"
+                              "}\n";
+    JsCodecs js(options());
+
+    const auto compile_failure = js.load_file(broken);
+    REQUIRE(compile_failure.has_value());
+    CHECK_THAT(*compile_failure, Contains("SyntaxError") && Contains(broken));
+    CHECK(reason_of(decode_one(js, broken, 1, {1})) == *compile_failure);
+
+    const auto read_failure = js.load_file(missing);
+    REQUIRE(read_failure.has_value());
+    CHECK_THAT(*read_failure, Contains("cannot read") && Contains(missing));
+    CHECK_THAT(reason_of(decode_one(js, missing, 1, {1})), Contains("cannot read"));
+
+    // Both still fail on reload until fixed.
+    CHECK(js.reload().size() == 2);
+
+    dir.write("broken.js", fixed);
+    dir.write("missing.js", fixed);
+    const auto failures = js.reload();
+    std::string listed;
+    for (const auto& [path, reason] : failures) listed += path + ": " + reason + "\n";
+    INFO(listed);
+    CHECK(failures.empty());
+    const auto results = Batch{}.add(broken, 1, {1}).add(missing, 1, {41}).run(js);
+    REQUIRE(results.size() == 2);
+    CHECK(object_of(results[0]) == json{{"counter", 2}});
+    CHECK(object_of(results[1]) == json{{"counter", 42}});
+
+    // A file first met in a batch (a profile added while running) is loaded then.
+    const auto later = dir.write("later.js", fixed);
+    CHECK(object_of(decode_one(js, later, 1, {9})) == json{{"counter", 10}});
+}
+
+TEST_CASE("answers come back in the order of the uplinks with three workers", "[js]") {
+    JsCodecs js(options(3));
+    load(js, codec("busy.js"));
+    load(js, codec("echo.js"));
+    constexpr std::uint8_t count = 50;
+    Batch batch;
+    for (std::uint8_t i = 0; i < count; ++i) {
+        // Every other uplink the slow codec: the fast ones overtake it in other workers.
+        batch.add(codec(i % 2 == 0 ? "busy.js" : "echo.js"), static_cast<std::uint8_t>(1 + i % 3), {i});
+    }
+    const auto results = batch.run(js);
+    REQUIRE(results.size() == count);
+    for (std::uint8_t i = 0; i < count; ++i) {
+        INFO("uplink " << int(i));
+        const auto expected = i % 2 == 0 ? json{{"counter", i}, {"slow", true}}
+                                         : json{{"counter", i}, {"fPort", 1 + i % 3}};
+        CHECK(object_of(results[i]) == expected);
+    }
+    CHECK(js.pool().stats().workers_started == 3);
+    CHECK(js.pool().stats().calls == count);
+}
+
+TEST_CASE("readings from normalizeUplink and from the readings extension", "[js]") {
+    JsCodecs js(options());
+    load(js, codec("normalize.js"));
+
+    SECTION("one measurement") {
+        // 0x00d7 = 215 → 21.5 °C; 40 %; 0x0320 = 800 ppm
+        const auto r = decode_one(js, codec("normalize.js"), 1, {0x00, 0xd7, 40, 0x03, 0x20});
+        CHECK(object_of(r) == json{{"t", 21.5}, {"rh", 40}, {"co2", 800}});
+        CHECK(r.decoded->readings == std::vector<Reading>{reading("temperature", 21.5, "Cel"),
+                                                          reading("relative_humidity", 40, "%"),
+                                                          reading("co2", 800, "ppm")});
+        CHECK(r.decoded->warnings.empty());
+    }
+    SECTION("measurements with their time") {
+        const auto recv_time = utc(std::chrono::year{2024} / 5 / 1, 12h + 30min);
+        const auto r = decode_one(js, codec("normalize.js"), 2, {20, 21}, recv_time);
+        REQUIRE(r.ok());
+        CHECK(r.decoded->readings ==
+              std::vector<Reading>{reading("temperature", 20, "Cel", utc(std::chrono::year{2024} / 5 / 1, 12h + 15min)),
+                                   reading("temperature", 21, "Cel", recv_time)});
+        CHECK(r.decoded->warnings.empty());
+    }
+    SECTION("the readings extension") {
+        // 25 half µg/m³ → 12.5
+        const auto r = decode_one(js, codec("normalize.js"), 3, {25});
+        CHECK(object_of(r) == json{{"pm25", 12.5}});
+        CHECK(r.decoded->readings == std::vector<Reading>{reading("pm2_5", 12.5, "ug/m3")});
+        CHECK(r.decoded->warnings.empty());
+    }
+    SECTION("invalid extension entries: a warning each, no reading") {
+        const auto r = decode_one(js, codec("normalize.js"), 4, {20});
+        CHECK(object_of(r) == json{{"pm10", 20}});
+        CHECK(r.decoded->readings == std::vector<Reading>{reading("pm10", 20, "ug/m3")});
+        REQUIRE(r.decoded->warnings.size() == 2);
+        CHECK_THAT(r.decoded->warnings[0], Contains("readings[0]") && Contains("quantity"));
+        CHECK_THAT(r.decoded->warnings[1], Contains("readings[1]") && Contains("value"));
+    }
+}
+
+TEST_CASE("TS013 encodeDownlink and decodeDownlink", "[js]") {
+    JsCodecs js(options());
+
+    SECTION("the codec's FPort, its errors, decodeDownlink") {
+        load(js, codec("downlink.js"));
+        // 600 = 0x0258; the FPort asked for in the third byte; the codec picks FPort 7.
+        const auto e = js.encode_downlink(codec("downlink.js"), 3, json{{"interval", 600}});
+        INFO(e.error.value_or(""));
+        REQUIRE(e.ok());
+        CHECK(e.bytes == Bytes{0x02, 0x58, 3});
+        CHECK(e.f_port == std::optional<std::uint8_t>{7});
+
+        CHECK(error_of(js.encode_downlink(codec("downlink.js"), 3, json{{"mode", "x"}})) ==
+              "interval: missing; mode: x");
+
+        const auto d = js.decode_downlink(codec("downlink.js"), 7, Bytes{0x02, 0x58});
+        CHECK(object_of(d) == json{{"interval", 600}, {"fPort", 7}});
+        // An uplink-only codec has no decodeDownlink.
+        load(js, codec("echo.js"));
+        CHECK_THAT(reason_of(js.decode_downlink(codec("echo.js"), 7, Bytes{1})), Contains("no decodeDownlink"));
+    }
+    SECTION("Netvox R719A configuration commands, against the examples") {
+        load(js, codec("netvox_r719a.js"));
+        std::ifstream in(std::string(SCHWEBE_JS_CODECS_DIR) + "/../../vectors/codec-examples/netvox-r719a.json");
+        REQUIRE(in.good());
+        const auto vectors = json::parse(in);
+        REQUIRE(vectors.at("downlink_encode_examples").size() == 2);
+        REQUIRE(vectors.at("downlink_decode_examples").size() == 2);
+        for (const auto& example : vectors.at("downlink_encode_examples")) {
+            INFO(example.at("description").get<std::string>());
+            const auto e = js.encode_downlink(codec("netvox_r719a.js"), std::nullopt, example.at("input").at("data"));
+            INFO(e.error.value_or(""));
+            REQUIRE(e.ok());
+            CHECK(e.bytes == bytes_of_hex(example.at("expected_bytes_hex").get<std::string>()));
+            CHECK(e.f_port == std::optional<std::uint8_t>{example.at("expected_fPort").get<std::uint8_t>()});
+        }
+        for (const auto& example : vectors.at("downlink_decode_examples")) {
+            INFO(example.at("description").get<std::string>());
+            const auto d = js.decode_downlink(codec("netvox_r719a.js"), example.at("fPort").get<std::uint8_t>(),
+                                              bytes_of_hex(example.at("bytes_hex").get<std::string>()));
+            CHECK(object_of(d) == example.at("expected"));
+        }
+        CHECK(error_of(js.encode_downlink(codec("netvox_r719a.js"), std::nullopt,
+                                          json{{"Cmd", "Reboot"}, {"Device", "R719A"}})) == "unknown Cmd Reboot");
+        CHECK(reason_of(js.decode_downlink(codec("netvox_r719a.js"), 7, bytes_of_hex("0359000000000000000000"))) ==
+              "unknown Cmd 0x3");
+    }
+}
+
+TEST_CASE("without node: load_file and decoding fail at once with the reason", "[js]") {
+    PoolOptions o = options();
+    o.node = "/nonexistent/node";
+    JsCodecs js(o);
+    const auto failure = js.load_file(codec("echo.js"));
+    REQUIRE(failure.has_value());
+    CHECK_THAT(*failure, Contains("node") && Contains("/nonexistent/node"));
+
+    const auto results = Batch{}.add(codec("echo.js"), 1, {1}).add(codec("modern.js"), 2, {0, 1}).run(js);
+    REQUIRE(results.size() == 2);
+    CHECK(reason_of(results[0]) == *failure);
+    CHECK_THAT(reason_of(results[1]), Contains("node"));
+
+    CHECK_THAT(error_of(js.encode_downlink(codec("ttn_v2.js"), 1, json{{"led", true}})), Contains("node"));
+
+    // The pool itself answers every call with the reason.
+    const json request{{"op", "decodeUplink"}, {"codec", codec("echo.js")}, {"fPort", 1}, {"bytes", json::array({1})}};
+    const auto reply = js.pool().run_one(request);
+    CHECK_FALSE(reply.ok());
+    CHECK_THAT(reply.error, Contains("node"));
+    CHECK(js.pool().stats().workers_started == 0);
+}
+
+TEST_CASE("a codec stays in its sandbox: promise callbacks have the time limit and node's process is out of reach",
+          "[js]") {
+    JsCodecs js(options(2, 100ms));
+    load(js, codec("escape.js"));
+    load(js, codec("echo.js"));
+    const auto results = Batch{}
+                             .add(codec("escape.js"), 1, {1})
+                             .add(codec("escape.js"), 2, {2})
+                             .add(codec("echo.js"), 3, {3})
+                             .add(codec("escape.js"), 4, {4})
+                             .add(codec("echo.js"), 5, {5})
+                             .run(js);
+    REQUIRE(results.size() == 5);
+    CHECK_THAT(reason_of(results[0]), Contains("time limit"));
+    CHECK(object_of(results[1]) == json{{"process", "unreachable"}});
+    CHECK(object_of(results[2]) == json{{"counter", 3}, {"fPort", 3}});
+    CHECK(object_of(results[3]) == json{{"counter", 4}});
+    CHECK(object_of(results[4]) == json{{"counter", 5}, {"fPort", 5}});
+    CHECK(js.pool().stats().timeouts == 1);
+}
+
+TEST_CASE("a worker that hangs outside the codec is replaced after the time limit", "[js]") {
+    JsCodecs js(options(2, 100ms));
+    load(js, codec("hang.js"));
+    load(js, codec("echo.js"));
+    const auto start = std::chrono::steady_clock::now();
+    const auto results = Batch{}
+                             .add(codec("echo.js"), 1, {1})
+                             .add(codec("hang.js"), 1, {2})
+                             .add(codec("echo.js"), 3, {3})
+                             .add(codec("hang.js"), 2, {4})
+                             .add(codec("echo.js"), 5, {5})
+                             .run(js);
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    REQUIRE(results.size() == 5);
+    CHECK(object_of(results[0]) == json{{"counter", 1}, {"fPort", 1}});
+    CHECK_THAT(reason_of(results[1]), Contains("time limit") && Contains("100 ms") && Contains("worker replaced"));
+    CHECK(object_of(results[2]) == json{{"counter", 3}, {"fPort", 3}});
+    CHECK(object_of(results[3]) == json{{"counter", 4}});
+    CHECK(object_of(results[4]) == json{{"counter", 5}, {"fPort", 5}});
+    CHECK(js.pool().stats().workers_replaced == 1);
+    CHECK(js.pool().stats().timeouts == 1);
+    // The watchdog counts from the call, not from the worker's start (whose start timeout is 10 s).
+    CHECK(elapsed < 5s);
+}

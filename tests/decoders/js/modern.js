@@ -1,4 +1,4 @@
-// ES2015+ syntax: let/const, arrow functions, template literals, spread, classes, destructuring.
+// ES2015+ syntax (let/const, arrow functions, template literals, spread, classes, destructuring, a top-level const).
 class Reader {
   constructor(bytes) { this.bytes = [...bytes]; this.at = 0; }
   u8() { return this.bytes[this.at++]; }
@@ -8,6 +8,8 @@ const decodeUplink = ({bytes, fPort, recvTime}) => {
   if (fPort !== 2) return {errors: [`unknown FPort ${fPort}`]};
   const r = new Reader(bytes);
   let temperature = r.u16() / 10;
-  const data = {temperature, label: `t=${temperature}`, isArray: bytes instanceof Array, year: recvTime.getUTCFullYear()};
-  return {data: {...data, extra: Math.max(...bytes)}, warnings: bytes.length > 2 ? ['trailing bytes'] : []};
+  const {length} = bytes;
+  const data = {temperature, label: `t=${temperature}`, length, isArray: bytes instanceof Array,
+                isDate: recvTime instanceof Date, received: recvTime.toISOString()};
+  return {data: {...data, extra: Math.max(...bytes)}, warnings: length > 2 ? ['trailing bytes'] : []};
 };
