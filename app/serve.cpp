@@ -293,6 +293,10 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
 
     try {
         boost::asio::io_context io;
+        // Registered first: a signal that comes while the server starts (a reload while codecs load, a stop while
+        // the store opens) waits for the handlers set below instead of ending the process.
+        boost::asio::signal_set hangups(io, SIGHUP);
+        boost::asio::signal_set signals(io, SIGINT, SIGTERM);
         common::Metrics metrics;
         DownlinkRelay downlinks;
         std::unique_ptr<sqlite::SqliteNsStore> ns_store;
@@ -470,7 +474,6 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
         if (wanted.contains("api")) log::warn("the HTTP API is not built yet", {{"api_bind", config.get("api.bind")}});
 
         // SIGHUP: the JavaScript codec files are read and compiled again (and those of profiles added since).
-        boost::asio::signal_set hangups(io, SIGHUP);
         std::function<void()> wait_for_hangup = [&] {
             hangups.async_wait([&](const boost::system::error_code& ec, int) {
                 if (ec) return;
@@ -485,7 +488,6 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
             });
         };
         wait_for_hangup();
-        boost::asio::signal_set signals(io, SIGINT, SIGTERM);
         signals.async_wait([&](const boost::system::error_code& ec, int signal) {
             if (ec) return;
             log::info("stopping", {{"signal", signal}});

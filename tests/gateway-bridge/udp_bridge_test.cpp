@@ -194,7 +194,7 @@ TEST_CASE("a refused RX1 item is followed by the RX2 item", "[integration][bridg
     CHECK(f.metrics.value("schwebe_bridge_downlinks_total", {{"status", "OK"}}) == 1);
 }
 
-TEST_CASE("a downlink without TX_ACK fails after the time-out; without a PULL_DATA it cannot go", "[integration][bridge]") {
+TEST_CASE("a downlink without TX_ACK fails after the time-out - without a PULL_DATA it cannot go", "[integration][bridge]") {
     BridgeFixture f;
     SimulatedGateway gw = f.gateway(gw_a);
 
@@ -251,7 +251,7 @@ TEST_CASE("stat becomes gateway status and gives later uplinks their location", 
     CHECK(f.sink.uplinks[0].rx_info.location->latitude == Approx(51.2562));
 }
 
-TEST_CASE("rxpk with a CRC other than OK are dropped and counted; the good one beside them passes", "[integration][bridge]") {
+TEST_CASE("rxpk with a CRC other than OK are dropped and counted - the good one beside them passes", "[integration][bridge]") {
     BridgeFixture f;
     SimulatedGateway gw = f.gateway(gw_a);
     Rxpk bad_crc = packet(frame_f01);

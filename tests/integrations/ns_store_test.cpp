@@ -328,7 +328,7 @@ TEST_CASE("ns store: an OTAA device without a session gets not_found for its upl
 
 // ---- Joins ---------------------------------------------------------------------------------------------------------
 
-TEST_CASE("ns store: a DevNonce is accepted once; its reuse changes nothing", "[integration][sqlite][ns_store]") {
+TEST_CASE("ns store: a DevNonce is accepted once - its reuse changes nothing", "[integration][sqlite][ns_store]") {
     Fixture f;
     f.add_spot();
     const DeviceSession first = joined_session(joined_addr, 0x30);

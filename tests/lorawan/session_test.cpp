@@ -67,7 +67,7 @@ TEST_CASE("verify_data_uplink: accept, duplicate, replay, forged MIC", "[unit][s
     CHECK(verify_data_uplink(other, f5, phy5, 4U).error().reason == Reject::mic_mismatch);
 }
 
-TEST_CASE("relaxed counters accept a device that restarted from 0; strict ones refuse it", "[unit][session]") {
+TEST_CASE("relaxed counters accept a device that restarted from 0 - strict ones refuse it", "[unit][session]") {
     SessionCrypto s{nwk, app};
     const auto [phy, f] = sent(s, 2);  // the device restarted: it counts 0, 1, 2 again
     const std::uint32_t last = 70000;

@@ -41,7 +41,7 @@ TEST_CASE("copies within the window become one set with every gateway's receptio
     CHECK_FALSE(d.next_deadline().has_value());
 }
 
-TEST_CASE("late copies within the cooldown are dropped; after it the same bytes are a new frame", "[unit][dedup]") {
+TEST_CASE("late copies within the cooldown are dropped - after it the same bytes are a new frame", "[unit][dedup]") {
     Deduplicator d{{}};
     d.add(copy("40aabb", 1), t0);
     REQUIRE(d.take_ready(t0 + 200ms).size() == 1);

@@ -311,7 +311,7 @@ TEST_CASE("RXParamSetupAns with a NACK changes nothing", "[unit][mac]") {
     CHECK(state.rx2_frequency_hz == 869'525'000U);
 }
 
-TEST_CASE("RXTimingSetupAns sets the RX1 delay; Del 0 means 1 s", "[unit][mac]") {
+TEST_CASE("RXTimingSetupAns sets the RX1 delay - Del 0 means 1 s", "[unit][mac]") {
     MacState state;
     state.pending_rx_timing_setup = lorawan::RxTimingSetupReq{5};
     const std::vector<MacCommand> commands = {lorawan::RxTimingSetupAns{}};

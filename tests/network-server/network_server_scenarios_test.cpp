@@ -99,7 +99,7 @@ lorawan::FCtrl adr_bit() {
 
 // ---- 1. shared DevAddr ----------------------------------------------------------------------------------------------
 
-TEST_CASE("two ABP devices share one DevAddr: each frame is the device whose keys verify it; a third key is dropped",
+TEST_CASE("two ABP devices share one DevAddr: each frame is the device whose keys verify it - a third key is dropped",
           "[e2e][ns]") {
     NsFixture f;
     const auto profile_id = f.add_profile(f.profile("abp", ns::Activation::abp));
@@ -146,7 +146,7 @@ TEST_CASE("two ABP devices share one DevAddr: each frame is the device whose key
 
 // ---- 2. FCnt rollover -----------------------------------------------------------------------------------------------
 
-TEST_CASE("FCnt 65534, 65535, then 0x0000 on the air is 65536; the confirmed one's reply verifies", "[e2e][ns]") {
+TEST_CASE("FCnt 65534, 65535, then 0x0000 on the air is 65536 - the confirmed one's reply verifies", "[e2e][ns]") {
     NsFixture f;
     const auto profile_id = f.add_profile(f.profile("abp", ns::Activation::abp));
     AbpDevice device(0x0404, 0x260b3004, "0a0b0c0d0e0f00010203040506070809", "1a1b1c1d1e1f10111213141516171819");
@@ -268,7 +268,7 @@ void check_link_adr(const lorawan::LinkAdrReq& req, std::uint8_t dr) {
 
 }  // namespace
 
-TEST_CASE("ADR: SNR 5 dB at SF12 asks DR5 with 10 dB margin, DR1 with 20 dB; the answer moves the state; no more",
+TEST_CASE("ADR: SNR 5 dB at SF12 asks DR5 with 10 dB margin, DR1 with 20 dB - the answer moves the state - no more",
           "[e2e][ns]") {
     NsFixture f;
     auto margin_10 = f.profile("adr-10", ns::Activation::abp);
@@ -380,7 +380,7 @@ TEST_CASE("DeviceTimeReq: the answer is the GPS time of the gateway's reception 
     CHECK(ans->fractional == 128);  // 0.5 s in 1/256 s
 }
 
-TEST_CASE("DevStatusReq at the profile's interval; the answer becomes a status event", "[e2e][ns]") {
+TEST_CASE("DevStatusReq at the profile's interval - the answer becomes a status event", "[e2e][ns]") {
     NsFixture f;
     auto profile = f.profile("status-hourly", ns::Activation::abp);
     profile.dev_status_interval = std::chrono::hours{1};
@@ -642,7 +642,7 @@ bool uplink_accepted(NsFixture& f, sim::SimulatedGateway& gw, const Joined& sess
 
 }  // namespace
 
-TEST_CASE("OTAA DevNonce: 1.0.4 wants it to increase, 1.0.3 never reused; a rejoin ends the old session", "[e2e][ns]") {
+TEST_CASE("OTAA DevNonce: 1.0.4 wants it to increase, 1.0.3 never reused - a rejoin ends the old session", "[e2e][ns]") {
     NsFixture f;
     auto gw = f.gateway(gw_a);
     const Eui64 join_eui = *Eui64::from_hex("70b3d57ed0000001");
@@ -698,7 +698,7 @@ TEST_CASE("OTAA DevNonce: 1.0.4 wants it to increase, 1.0.3 never reused; a rejo
 
 // ---- events are stored with the data they describe ---------------------------------------------------------------
 
-TEST_CASE("events are staged inside the commit; when they cannot be stored the uplink is undone and accepted later",
+TEST_CASE("events are staged inside the commit - when they cannot be stored the uplink is undone and accepted later",
           "[e2e][ns]") {
     NsFixture f;
     const auto profile_id = f.add_profile(f.profile("abp", ns::Activation::abp));
