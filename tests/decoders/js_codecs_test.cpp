@@ -21,19 +21,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "decoders/decoder_test_support.hpp"
 #include "decoders/js/js_codecs.hpp"
-
-namespace Catch {
-template <>
-struct StringMaker<schwebe::decoders::Reading> {
-    static std::string convert(const schwebe::decoders::Reading& r) {
-        std::string out = "{" + r.quantity + " " + StringMaker<double>::convert(r.value) + " " + r.unit;
-        if (r.boolean) out += " boolean";
-        if (r.time) out += " @" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(r.time->time_since_epoch()).count());
-        return out + "}";
-    }
-};
-}  // namespace Catch
 
 namespace {
 
