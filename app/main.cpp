@@ -9,6 +9,7 @@
 
 #include "app/codec_command.hpp"
 #include "app/device_command.hpp"
+#include "app/replay_command.hpp"
 #include "app/frame_json.hpp"
 #include "app/gateway_command.hpp"
 #include "app/serve.hpp"
@@ -156,6 +157,16 @@ int main(int argc, char** argv) {
     CLI::App* codec_list = codec->add_subcommand("list", "List the native codecs");
     codec_list->add_flag("--json", json, "Print JSON");
 
+    // replay
+    schwebe::app::ReplayArgs replay_args;
+    CLI::App* replay = app.add_subcommand(
+        "replay", "Send a capture file's gateway traffic (bridge.capture_file) to a server again; print a summary");
+    replay->add_option("file", replay_args.file, "Capture file (JSON lines)")->required();
+    replay->add_option("--server", replay_args.server, "HOST:PORT (default: bridge.udp_bind, 0.0.0.0 as 127.0.0.1)");
+    replay->add_option("--speed", replay_args.speed, "1: as recorded (default); 10: ten times faster; 0: at once");
+    replay->add_option("--linger-ms", replay_args.linger_ms,
+                       "Wait after the last datagram for acknowledgements and downlinks (default 1500)");
+
     // serve
     std::vector<std::string> components{"bridge", "ns", "api"};
     CLI::App* serve = app.add_subcommand("serve", "Run Schwebe");
@@ -193,6 +204,7 @@ int main(int argc, char** argv) {
     if (device_remove->parsed()) return schwebe::app::device_remove(*config, device_eui);
     if (codec_run->parsed()) return schwebe::app::codec_run(*config, codec_args);
     if (codec_list->parsed()) return schwebe::app::codec_list(json);
+    if (replay->parsed()) return schwebe::app::replay_command(*config, replay_args);
     if (serve->parsed()) return schwebe::app::serve(*config, components);
     return 1;
 }

@@ -306,6 +306,7 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
         std::unique_ptr<mqtt::Client> bridge_mqtt;
         std::unique_ptr<mqtt::Client> ns_mqtt;
         std::unique_ptr<bridge::GatewayRegistry> registry;
+        std::unique_ptr<bridge::CaptureWriter> capture;  // declared before the bridge that writes to it
         std::unique_ptr<bridge::UdpBridge> udp;
         std::unique_ptr<bridge::MqttForwarder> forwarder;
         std::unique_ptr<mqtt::MqttGatewayBackend> backend;
@@ -455,6 +456,11 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
                           {{"server", config.get("mqtt.server")}, {"topic_prefix", fo.topic_prefix}});
             }
             if (!standalone_bridge) downlinks.target = udp.get();
+            if (const auto capture_file = config.get("bridge.capture_file"); !capture_file.empty()) {
+                capture = std::make_unique<bridge::CaptureWriter>(capture_file);
+                udp->set_capture(capture.get());
+                log::info("capturing gateway traffic", {{"capture_file", capture_file}});
+            }
             udp->start();
         }
         if (mqtt_gateway_events) {

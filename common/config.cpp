@@ -15,6 +15,8 @@ namespace {
 using K = SettingKind;
 
 const std::vector<SettingSpec> specs = {
+    {"bridge.capture_file", K::string, "",
+     "record every datagram received to this file (JSON lines, for schwebe replay); empty: no capture"},
     {"bridge.udp_bind", K::string, "0.0.0.0:1700", "Semtech UDP listen address of the gateway bridge"},
     {"bridge.gateway_policy", K::string, "accept",
      "accept: take traffic from any gateway and list unknown ones; allowlist: registered gateways only"},

@@ -12,7 +12,8 @@ using udp = asio::ip::udp;
 namespace {
 std::string endpoint_text(const udp::endpoint& e) {
     boost::system::error_code ec;
-    return e.address().to_string(ec) + ":" + std::to_string(e.port());
+    const auto host = e.address().to_string(ec);
+    return (e.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(e.port());
 }
 
 std::string_view admission_reason(Admission a) {
@@ -116,14 +117,17 @@ void UdpBridge::drain() {
     for (std::size_t i = 0; i < options_.receive_batch; ++i) {
         boost::system::error_code ec;
         const std::size_t n = socket_.receive_from(asio::buffer(*buffer_), from_, 0, ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) return;
+        if (ec == asio::error::would_block || ec == asio::error::try_again) break;
         if (ec) {
             // ICMP errors of earlier sends surface here on Linux (connection_refused): not our datagram's fault.
             metrics_.counter("schwebe_bridge_socket_errors_total", "errors reading the UDP socket").inc();
             continue;
         }
-        on_datagram(lorawan::ByteView{buffer_->data(), n}, from_);
+        const lorawan::ByteView datagram{buffer_->data(), n};
+        if (capture_) capture_->record(datagram, endpoint_text(from_), std::chrono::system_clock::now());
+        on_datagram(datagram, from_);
     }
+    if (capture_) capture_->flush();
 }
 
 void UdpBridge::on_datagram(lorawan::ByteView datagram, const Endpoint& from) {

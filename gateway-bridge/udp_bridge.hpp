@@ -21,6 +21,7 @@
 #include "common/log.hpp"
 #include "common/messages.hpp"
 #include "common/metrics.hpp"
+#include "gateway-bridge/capture.hpp"
 #include "gateway-bridge/gateway_registry.hpp"
 #include "gateway-bridge/gateway_store.hpp"
 #include "gateway-bridge/semtech_packet.hpp"
@@ -53,6 +54,8 @@ public:
     /// Stops receiving and timers; flushes gateway activity to the store.
     void stop();
     [[nodiscard]] Endpoint local_endpoint() const;
+    /// Records every datagram read, before it is parsed (capture.hpp); null: none. Must outlive the bridge.
+    void set_capture(CaptureWriter* capture) { capture_ = capture; }
 
     /// Sends the first item as PULL_RESP to the gateway's latest PULL_DATA address; the outcome arrives as
     /// GatewayEventSink::on_tx_ack.
@@ -96,6 +99,7 @@ private:
     boost::asio::steady_timer housekeeping_timer_;
     std::chrono::steady_clock::time_point next_flush_{};
     Endpoint from_;
+    CaptureWriter* capture_ = nullptr;
     std::unique_ptr<std::array<std::uint8_t, max_datagram_size + 1>> buffer_;
     PushDataParser parser_;
     std::uint32_t uplink_id_counter_;
