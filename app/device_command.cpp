@@ -15,6 +15,20 @@ namespace schwebe::app {
 
 namespace {
 
+bool valid_utf8(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+        if (n == 0 || i + n > text.size()) return false;
+        for (std::size_t k = 1; k < n; ++k) {
+            if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;
+        }
+        i += n;
+    }
+    return true;
+}
+
 using Json = nlohmann::ordered_json;
 using sqlite::SqliteDeviceRegistry;
 
@@ -175,6 +189,10 @@ int profile_add(const common::Config& config, const ProfileAddArgs& args) {
             std::error_code ec;
             const auto path = std::filesystem::absolute(*args.codec, ec);
             if (ec || !std::filesystem::is_regular_file(path, ec)) return fail("--codec: no file " + *args.codec);
+            // The path travels in JSON (events, logs, the workers' protocol): it must be text.
+            if (!valid_utf8(path.lexically_normal().string())) {
+                return fail("--codec: the path is not UTF-8");
+            }
             p.codec = path.lexically_normal().string();
         } else if (!decoders::CodecRegistry::with_native_codecs().find(*args.codec)) {
             std::string names;

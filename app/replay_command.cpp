@@ -76,8 +76,14 @@ int replay_command(const common::Config& config, const ReplayArgs& args) {
                                      {"push_acks", summary.push_acks},
                                      {"pull_acks", summary.pull_acks},
                                      {"pull_resps", summary.pull_resps},
-                                     {"tx_acks_sent", summary.tx_acks_sent}};
+                                     {"tx_acks_sent", summary.tx_acks_sent},
+                                     {"send_errors", summary.send_errors}};
     std::cout << out.dump() << '\n';
+    if (summary.send_errors > 0) {
+        std::cerr << "schwebe: " << summary.send_errors << " datagrams could not be sent to " << server_text << ": "
+                  << summary.first_send_error << '\n';
+        return 1;
+    }
     return 0;
 }
 

@@ -16,7 +16,8 @@ struct ReplayArgs {
     long long linger_ms = 1500;
 };
 
-/// Prints the summary as JSON. Exit 0 done (malformed lines skipped, each reported on stderr), 2 invalid input.
+/// Prints the summary as JSON. Exit 0 done (malformed lines skipped, each reported on stderr), 1 some datagrams
+/// could not be sent, 2 invalid input.
 int replay_command(const common::Config& config, const ReplayArgs& args);
 
 }  // namespace schwebe::app

@@ -92,13 +92,14 @@ void CaptureWriter::record(lorawan::ByteView datagram, std::string_view from,
                                        .from = std::string(from),
                                        .data = lorawan::Bytes(datagram.begin(), datagram.end())})
          << '\n';
-    ++records_;
+    if (out_) ++records_;
 }
 
-void CaptureWriter::flush() {
-    if (failed_) return;
+bool CaptureWriter::flush() {
+    if (failed_) return false;
     out_.flush();
     if (!out_) failed_ = true;  // a full disk stops the capture, never the bridge (the caller logs it)
+    return !failed_;
 }
 
 }  // namespace schwebe::bridge

@@ -46,8 +46,10 @@ public:
     /// cannot (a start-up error).
     explicit CaptureWriter(const std::string& path);
     void record(lorawan::ByteView datagram, std::string_view from, std::chrono::system_clock::time_point time);
-    void flush();
+    /// False once a write failed (a full disk): the capture has stopped there; the bridge goes on.
+    bool flush();
     [[nodiscard]] std::uint64_t records() const noexcept { return records_; }
+    [[nodiscard]] bool failed() const noexcept { return failed_; }
 
 private:
     std::ofstream out_;

@@ -127,7 +127,9 @@ void UdpBridge::drain() {
         if (capture_) capture_->record(datagram, endpoint_text(from_), std::chrono::system_clock::now());
         on_datagram(datagram, from_);
     }
-    if (capture_) capture_->flush();
+    if (capture_ && !capture_->failed() && !capture_->flush()) {
+        log::error("capture stopped: the capture file cannot be written", {{"records", capture_->records()}});
+    }
 }
 
 void UdpBridge::on_datagram(lorawan::ByteView datagram, const Endpoint& from) {

@@ -125,6 +125,10 @@ using Event = std::variant<UplinkEvent, JoinEvent, AckEvent, TxAckEvent, StatusE
 class EventSink {
 public:
     virtual ~EventSink() = default;
+    /// Before the commit transaction opens, with the batch's events (some of which the commit may still refuse):
+    /// slow work that needs no transaction (decoding payloads in other processes) belongs here, so that it holds
+    /// no lock. Must not throw.
+    virtual void prepare(std::span<const Event* const> events) { (void)events; }
     /// Throwing rolls the whole transaction back: the batch is then dropped, as when storage fails.
     virtual void stage(std::span<const Event> events) { (void)events; }
     virtual void staged_done(bool committed) { (void)committed; }

@@ -627,6 +627,13 @@ void NetworkServer::finish(Batch& batch) {
     std::vector<Event> events;
     std::vector<std::pair<std::size_t, std::size_t>> event_ranges(batch.groups.size());
     if (!batch.changes.empty() || has_events) {
+        if (has_events) {
+            std::vector<const Event*> prepared;
+            for (const auto& group : batch.groups) {
+                for (const auto& event : group.events) prepared.push_back(&event);
+            }
+            events_.prepare(prepared);
+        }
         bool staged = false;
         try {
             store_.commit(batch.changes, [&](const std::vector<ChangeResult>& results) {

@@ -30,7 +30,7 @@ namespace {
 
 /// One original sender: a socket, and the gateway it spoke for (the EUI its TX_ACKs carry).
 struct Sender {
-    explicit Sender(asio::io_context& io) : socket(io, udp::endpoint(udp::v4(), 0)) {}
+    Sender(asio::io_context& io, const udp& protocol) : socket(io, udp::endpoint(protocol, 0)) {}
     udp::socket socket;
     std::optional<common::Eui64> gateway_id;
     std::array<std::uint8_t, 65536> buffer{};
@@ -54,7 +54,7 @@ private:
     Sender& sender_for(const bridge::CaptureRecord& record) {
         auto& sender = senders_[record.from];
         if (!sender) {
-            sender = std::make_unique<Sender>(io_);
+            sender = std::make_unique<Sender>(io_, options_.server.protocol());
             ++summary_.senders;
             receive(*sender);
         }
@@ -108,12 +108,17 @@ private:
             Sender& sender = sender_for(record);
             if (record.data.size() >= 4 && record.data[3] == 0x05) {
                 ++summary_.tx_acks_skipped;
-                continue;
+            } else {
+                boost::system::error_code ec;
+                sender.socket.send_to(asio::buffer(record.data), options_.server, 0, ec);
+                if (ec) {
+                    ++summary_.send_errors;
+                    if (summary_.first_send_error.empty()) summary_.first_send_error = ec.message();
+                } else {
+                    ++summary_.datagrams_sent;
+                }
             }
-            boost::system::error_code ec;
-            sender.socket.send_to(asio::buffer(record.data), options_.server, 0, ec);
-            if (!ec) ++summary_.datagrams_sent;
-            if (progress_) progress_(summary_.datagrams_sent);
+            if (progress_) progress_(next_);
         }
         if (next_ < records_.size()) {
             timer_.expires_at(std::max(now, due(records_[next_])));

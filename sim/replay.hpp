@@ -32,6 +32,8 @@ struct ReplaySummary {
     std::uint64_t pull_resps = 0;       ///< downlinks the server sent
     std::uint64_t tx_acks_sent = 0;     ///< our answers to them
     std::uint64_t senders = 0;          ///< sockets opened, one per original sender address
+    std::uint64_t send_errors = 0;      ///< datagrams the system refused to send
+    std::string first_send_error;
 };
 
 /// The records of a capture file. Malformed lines (a partial last line after a crash, say) are skipped; each is
@@ -43,7 +45,7 @@ struct CaptureFile {
 [[nodiscard]] CaptureFile read_capture_file(const std::string& path);
 
 /// Sends the records in order and returns when the last one is sent and `linger` has passed. `progress` (may be
-/// empty) is called after each datagram with the count sent so far.
+/// empty) is called after each record with the count of records done so far.
 ReplaySummary replay(const std::vector<bridge::CaptureRecord>& records, const ReplayOptions& options,
                      const std::function<void(std::uint64_t)>& progress = {});
 

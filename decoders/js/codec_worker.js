@@ -4,19 +4,20 @@
 // ChirpStack v3 Decode/Encode) for the server, which talks to it over stdin/stdout:
 //
 //   frame = u32 big-endian length | UTF-8 JSON
-//   → {"id":N,"op":"load","codec":NAME,"source":JS}               ← {"id":N,"ok":true} | {"id":N,"error":…}
-//   → {"id":N,"op":"unload","codec":NAME}                         ← {"id":N,"ok":true}
+//   → {"id":N,"op":"load","codec":NAME,"source":JS}     ← {"id":N,"ok":true} | {"id":N,"error":…[,"kept":true]}
+//   → {"id":N,"op":"unload","codec":NAME}               ← {"id":N,"ok":true}
 //   → {"id":N,"op":"decodeUplink"|"decodeDownlink","codec":NAME,"fPort":P,"bytes":[…],"recvTime":MS,"variables":{}}
 //   → {"id":N,"op":"encodeDownlink","codec":NAME,"fPort":P?,"data":{…},"variables":{}}
-//                                                                 ← {"id":N,"result":{…}} | {"id":N,"error":…}
+//                                                       ← {"id":N,"result":{…}} | {"id":N,"error":…}
 // and sends {"id":0,"ready":true,"node":VERSION} once it is running.
 //
-// Each codec is compiled once into a vm context of its own: codecs cannot see each other, `require` or `process`.
-// The codec's top level runs with vm's time limit. Calls do not: vm's timeout starts a watchdog thread per run,
-// which costs about 180 us against 3 us for the call itself; the server times each call instead and kills a
-// worker that overruns (js_pool.cpp). The heap has the limit the server starts node with. vm is not a security
-// boundary: the process is, and the server replaces it when it dies. Requests are handled one at a time, in order,
-// synchronously.
+// Each codec is compiled once into a vm context of its own: codecs cannot see each other, `require` or `process`,
+// and nothing of this realm is handed to them or read from what they make (see setup and describe_host). The
+// codec's top level runs with vm's time limit. Calls do not: vm's timeout starts a watchdog thread per run, which
+// costs about 180 us against 3 us for the call itself; the server times each call instead and kills a worker that
+// overruns (js_pool.cpp). The heap has the limit the server starts node with. Node runs with
+// --disallow-code-generation-from-strings, so that this realm's Function cannot compile text even if a codec got
+// hold of it (the codecs' own contexts allow eval). Requests are handled one at a time, in order.
 
 const vm = require('vm');
 
@@ -29,7 +30,7 @@ const codecs = new Map();  // name → {context, error}
 // (`instanceof Array` holds) and the output is serialized within the time limit.
 // The input is the request as the server sent it; the codec sees only the fields of its function's input.
 const calls = {
-  decodeUplink: new vm.Script(`(function (input) {
+  decodeUplink: new vm.Script(`(function (input) { try {
     input.recvTime = new Date(input.recvTime);
     var variables = input.variables || {};
     var r;
@@ -54,15 +55,19 @@ const calls = {
       r = {data: r.data, warnings: r.warnings, errors: r.errors, readings: r.readings, normalized: n};
     }
     return JSON.stringify(r === undefined ? null : r);
-  })(JSON.parse(__schwebe_input))`, {filename: 'schwebe:decodeUplink'}),
-  decodeDownlink: new vm.Script(`(function (input) {
+  } catch (e) {
+    return JSON.stringify({__error: __schwebe_describe(e)});
+  } })(JSON.parse(__schwebe_input))`, {filename: 'schwebe:decodeUplink'}),
+  decodeDownlink: new vm.Script(`(function (input) { try {
     if (input.recvTime !== undefined) input.recvTime = new Date(input.recvTime);
     if (typeof decodeDownlink !== 'function') return JSON.stringify({__missing: 'decodeDownlink'});
     var r = decodeDownlink({bytes: input.bytes, fPort: input.fPort, recvTime: input.recvTime,
                             variables: input.variables || {}});
     return JSON.stringify(r === undefined ? null : r);
-  })(JSON.parse(__schwebe_input))`, {filename: 'schwebe:decodeDownlink'}),
-  encodeDownlink: new vm.Script(`(function (input) {
+  } catch (e) {
+    return JSON.stringify({__error: __schwebe_describe(e)});
+  } })(JSON.parse(__schwebe_input))`, {filename: 'schwebe:decodeDownlink'}),
+  encodeDownlink: new vm.Script(`(function (input) { try {
     var variables = input.variables || {};
     var r;
     if (typeof encodeDownlink === 'function') {
@@ -77,57 +82,101 @@ const calls = {
       return JSON.stringify({__missing: 'encodeDownlink'});
     }
     return JSON.stringify(r === undefined ? null : r);
-  })(JSON.parse(__schwebe_input))`, {filename: 'schwebe:encodeDownlink'}),
+  } catch (e) {
+    return JSON.stringify({__error: __schwebe_describe(e)});
+  } })(JSON.parse(__schwebe_input))`, {filename: 'schwebe:encodeDownlink'}),
 };
 
-function describe(e) {
-  if (e && typeof e === 'object') {
-    // What a codec throws may throw again when read (a getter, a Proxy, no toString): that must not end the worker.
-    try {
-      if (e.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return `time limit of ${timeoutMs} ms exceeded`;
-      const name = typeof e.name === 'string' ? e.name : 'Error';
-      const message = typeof e.message === 'string' ? e.message : String(e);
-      let where = '';
-      if (typeof e.stack === 'string') {
-        const m = /codec\.js:(\d+)(?::(\d+))?/.exec(e.stack) || /:(\d+):(\d+)\)?\s*$/m.exec(e.stack);
-        if (m) where = ` (line ${m[1]})`;
+// What the server's own code throws (the time limit of a codec's top level, a stack overflow in the wrappers).
+// Never a property of a value the codec made: reading `stack` from here would run the codec's
+// Error.prepareStackTrace with this realm's objects, a way out of the sandbox.
+function describe_host(e) {
+  if (e && e.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return `time limit of ${timeoutMs} ms exceeded`;
+  return 'the codec failed';
+}
+
+// Set up in each context before the codec runs, in the codec's own realm:
+// - console: TTN and ChirpStack codecs call console.log while debugging; it goes nowhere (stdout is the protocol).
+//   Made here like everything the codec can reach: an object of node's realm would lead back to node's Function
+//   and from there to `process`;
+// - no FinalizationRegistry or WeakRef: their callbacks would run between calls, outside any time limit, and be
+//   charged to the next call;
+// - __schwebe_describe: what a thrown value says (name, message, line), read within the codec's realm.
+const setup = new vm.Script(`
+  globalThis.console = {log() {}, info() {}, warn() {}, error() {}, debug() {}};
+  delete globalThis.FinalizationRegistry;
+  delete globalThis.WeakRef;
+  if (typeof Atomics === 'object') delete Atomics.waitAsync;
+  Object.defineProperty(globalThis, '__schwebe_describe', {writable: false, configurable: false, enumerable: false,
+    value: function (e) {
+      try {
+        if (e && typeof e === 'object') {
+          var name = typeof e.name === 'string' ? e.name : 'Error';
+          var message = typeof e.message === 'string' ? e.message : String(e);
+          var where = '';
+          var stack = e.stack;
+          if (typeof stack === 'string') {
+            var m = /codec[.]js:([0-9]+)/.exec(stack);
+            if (m) where = ' (line ' + m[1] + ')';
+          }
+          return String(name + ': ' + message + where).slice(0, 500);
+        }
+        return String('thrown: ' + String(e)).slice(0, 500);
+      } catch (_) {
+        return typeof e === 'object' && e !== null ? 'thrown: an object that cannot be printed'
+                                                   : 'thrown: a value that cannot be printed';
       }
-      return `${name}: ${message}${where}`.slice(0, 500);
-    } catch (_) {
-      return 'thrown: an object that cannot be printed';
-    }
-  }
+    }});
+`, {filename: 'schwebe:setup'});
+const describeError = new vm.Script('__schwebe_describe(__schwebe_error)', {filename: 'schwebe:describe'});
+
+function describe_in(context, e) {
   try {
-    return `thrown: ${String(e)}`.slice(0, 500);
+    context.__schwebe_error = e;
+    const text = describeError.runInContext(context, {timeout: timeoutMs, displayErrors: false});
+    return typeof text === 'string' ? text.slice(0, 500) : 'the codec failed';
   } catch (_) {
-    return 'thrown: a value that cannot be printed';
+    return 'the codec failed';
+  } finally {
+    context.__schwebe_error = undefined;
   }
 }
 
-// TTN and ChirpStack codecs call console.log while debugging; it goes nowhere (stdout is the protocol). Made inside
-// the context, like everything the codec can reach: a function or object of node's own realm would lead back to
-// node's Function, and from there to `process` (fn.constructor('return process')()).
-const quietConsole = new vm.Script(
-    'globalThis.console = {log() {}, info() {}, warn() {}, error() {}, debug() {}};', {filename: 'schwebe:console'});
-
 function load(name, source) {
-  // The sandbox has no prototype, for the same reason: `this.constructor` would otherwise be node's Object.
+  // The sandbox has no prototype: `this.constructor` would otherwise be node's Object.
   // Promise callbacks run right after each call, within its time limit (by default they would run later, with none).
   const context = vm.createContext(Object.create(null),
       {name, codeGeneration: {strings: true, wasm: false}, microtaskMode: 'afterEvaluate'});
+  setup.runInContext(context, {displayErrors: false});
+  let script;
   try {
-    quietConsole.runInContext(context);
-    new vm.Script(source, {filename: 'codec.js'}).runInContext(context, {timeout: timeoutMs});
+    // A syntax error is made here, in this realm, before any of the codec's code ran: safe to read.
+    script = new vm.Script(source, {filename: 'codec.js'});
   } catch (e) {
-    codecs.set(name, {context: null, error: describe(e)});
-    return {error: `does not compile: ${describe(e)}`};
+    const line = typeof e.stack === 'string' ? /codec[.]js:([0-9]+)/.exec(e.stack) : null;
+    return failed(name, `${e.name}: ${e.message}${line ? ` (line ${line[1]})` : ''}`);
+  }
+  try {
+    script.runInContext(context, {timeout: timeoutMs, displayErrors: false});
+  } catch (e) {
+    const reason = e && e.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT' ? describe_host(e) : describe_in(context, e);
+    return failed(name, reason);
   }
   codecs.set(name, {context, error: null});
   return {ok: true};
 }
 
+// A codec that does not compile: a working version of it loaded before stays in use (a bad edit and a reload must
+// not take a device type's decoding away), and the server is told so.
+function failed(name, reason) {
+  const previous = codecs.get(name);
+  if (previous && previous.context) return {error: `does not compile: ${reason}`, kept: true};
+  codecs.set(name, {context: null, error: reason});
+  return {error: `does not compile: ${reason}`};
+}
+
 // Answers are JSON text: a call's result is the string the codec's context serialized, sent as it is (parsing it
-// again here would only cost time; the server parses and checks it, and treats anything else as garbage).
+// again here would only cost time; the server parses and checks it).
 function call(request, body) {
   const codec = codecs.get(request.codec);
   if (!codec) return error(request.id, 'codec not loaded');
@@ -137,9 +186,9 @@ function call(request, body) {
   codec.context.__schwebe_input = body;
   let out;
   try {
-    out = script.runInContext(codec.context);
+    out = script.runInContext(codec.context, {displayErrors: false});
   } catch (e) {
-    return error(request.id, describe(e));
+    return error(request.id, describe_host(e));
   } finally {
     codec.context.__schwebe_input = undefined;
   }
@@ -147,7 +196,15 @@ function call(request, body) {
   if (out.length > maxOutput) {
     return error(request.id, `output too large: ${out.length} characters (limit ${maxOutput})`);
   }
-  if (out.startsWith('{"__missing":')) return error(request.id, `the codec has no ${JSON.parse(out).__missing} function`);
+  if (out.startsWith('{"__missing":') || out.startsWith('{"__error":')) {
+    let parsed = {};
+    try {
+      parsed = JSON.parse(out);
+    } catch (_) {
+    }
+    if (parsed.__missing) return error(request.id, `the codec has no ${String(parsed.__missing)} function`);
+    if (parsed.__error) return error(request.id, String(parsed.__error));
+  }
   return `{"id":${request.id},"result":${out}}`;
 }
 
@@ -170,18 +227,37 @@ function handle(request, body) {
   }
 }
 
-// Each answer goes out as soon as it is made: the server starts the next request's time limit when it sees it.
-function send(texts) {
-  let size = 0;
-  for (const text of texts) size += 4 + Buffer.byteLength(text, 'utf8');
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const text of texts) {
-    const length = out.write(text, at + 4, 'utf8');
-    out.writeUInt32BE(length, at);
-    at += 4 + length;
+// Each answer goes out as soon as it is made, and the next request waits until it has: the server starts the next
+// request's time limit when it sees the answer before. A large answer may not fit the socket at once; the next
+// request is then handled once it has drained.
+function frame(text) {
+  const length = Buffer.byteLength(text, 'utf8');
+  const out = Buffer.allocUnsafe(4 + length);
+  out.writeUInt32BE(length, 0);
+  out.write(text, 4, 'utf8');
+  return out;
+}
+
+const requests = [];
+let waitingForDrain = false;
+
+function work() {
+  while (!waitingForDrain && requests.length) {
+    const body = requests.shift();
+    let request;
+    try {
+      request = JSON.parse(body);
+    } catch (e) {
+      process.exit(3);  // the server never sends this: the stream is out of step
+    }
+    if (!process.stdout.write(frame(handle(request, body)))) {
+      waitingForDrain = true;
+      process.stdout.once('drain', () => {
+        waitingForDrain = false;
+        work();
+      });
+    }
   }
-  process.stdout.write(out);  // synchronous for pipes and sockets on Linux
 }
 
 let buffered = Buffer.alloc(0);
@@ -190,18 +266,12 @@ process.stdin.on('data', (chunk) => {
   while (buffered.length >= 4) {
     const length = buffered.readUInt32BE(0);
     if (buffered.length < 4 + length) break;
-    const body = buffered.subarray(4, 4 + length).toString('utf8');
+    requests.push(buffered.subarray(4, 4 + length).toString('utf8'));
     buffered = buffered.subarray(4 + length);
-    let request;
-    try {
-      request = JSON.parse(body);
-    } catch (e) {
-      process.exit(3);  // the server never sends this: the stream is out of step
-    }
-    send([handle(request, body)]);
   }
+  work();
 });
 process.stdin.on('end', () => process.exit(0));
 process.stdin.on('error', () => process.exit(0));
 process.stdout.on('error', () => process.exit(0));
-send([JSON.stringify({id: 0, ready: true, node: process.version})]);
+process.stdout.write(frame(JSON.stringify({id: 0, ready: true, node: process.version})));

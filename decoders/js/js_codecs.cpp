@@ -12,6 +12,8 @@ namespace {
 
 constexpr std::size_t max_source_bytes = 4 << 20;
 constexpr std::size_t max_readings = 64;
+constexpr unsigned hard_failure_limit = 3;
+constexpr std::chrono::seconds rest_after_hard_failures{60};
 
 std::string text_of(const nlohmann::json& value) {
     return value.is_string() ? value.get<std::string>() : value.dump();
@@ -237,13 +239,21 @@ EncodeResult encode_result_of(const Reply& reply) {
 std::optional<std::string> JsCodecs::load_file(const std::string& path) {
     std::string source;
     auto failure = read_file(path, source);
+    bool usable = false;
     if (!failure) {
         failure = pool_.load(path, source);
+        // A new version that does not compile leaves the one before in use (the pool says so by keeping it).
+        usable = !failure || pool_.last_load_kept_previous();
         if (failure) failure = path + ": " + *failure;
     } else {
-        pool_.unload(path);
+        // An unreadable file (moved, deleted): the version loaded before stays in use, as with a bad edit.
+        const auto before = files_.find(path);
+        usable = pool_.loaded(path) && before != files_.end() && !before->second.failure;
     }
-    files_[path] = FileState{failure, std::chrono::steady_clock::now()};
+    auto& state = files_[path];  // a (re)load starts afresh, without the rest of an earlier version
+    state = FileState{};
+    state.failure = usable ? std::nullopt : failure;
+    state.loaded_at = std::chrono::steady_clock::now();
     return failure;
 }
 
@@ -262,12 +272,18 @@ std::vector<std::string> JsCodecs::files() const {
 }
 
 bool JsCodecs::ensure_loaded(std::string_view codec, std::string& reason) {
+    const std::string name(codec);
+    // A codec whose compiling ended a worker waits for a reload: trying it again would end another.
+    if (auto why = pool_.dropped(name)) {
+        reason = name + ": " + *why;
+        return false;
+    }
     auto it = files_.find(codec);
     // A file that failed (missing, not compiling, node not starting) is tried again now and then: the cause may
     // be gone. Between tries its uplinks carry the reason.
     if (it == files_.end() ||
         (it->second.failure && std::chrono::steady_clock::now() - it->second.loaded_at >= std::chrono::seconds{10})) {
-        load_file(std::string(codec));
+        load_file(name);
         it = files_.find(codec);
     }
     if (it->second.failure) {
@@ -277,6 +293,32 @@ bool JsCodecs::ensure_loaded(std::string_view codec, std::string& reason) {
     return true;
 }
 
+bool JsCodecs::resting(std::string_view codec, std::string& reason) {
+    const auto it = files_.find(codec);
+    if (it == files_.end() || it->second.hard_failures < hard_failure_limit) return false;
+    if (std::chrono::steady_clock::now() >= it->second.resting_until) return false;  // one try after the rest
+    reason = it->second.rest_reason;
+    return true;
+}
+
+void JsCodecs::note_outcome(std::string_view codec, const Reply& reply) {
+    const auto it = files_.find(codec);
+    if (it == files_.end()) return;
+    auto& state = it->second;
+    const bool hard = !reply.ok() && (reply.error.ends_with("(worker replaced)") ||
+                                      reply.error == "the JavaScript workers did not answer in time");
+    if (!hard) {
+        state.hard_failures = 0;
+        return;
+    }
+    if (++state.hard_failures >= hard_failure_limit) {
+        state.resting_until = std::chrono::steady_clock::now() + rest_after_hard_failures;
+        state.rest_reason = "not run for " + std::to_string(rest_after_hard_failures.count()) + " s after " +
+                            std::to_string(state.hard_failures) + " calls in a row that failed hard, the last: " +
+                            reply.error;
+    }
+}
+
 std::vector<DecodeResult> JsCodecs::decode_uplinks(std::span<const Uplink> uplinks) {
     std::vector<DecodeResult> results(uplinks.size());
     std::vector<nlohmann::json> requests;
@@ -284,7 +326,7 @@ std::vector<DecodeResult> JsCodecs::decode_uplinks(std::span<const Uplink> uplin
     for (std::size_t i = 0; i < uplinks.size(); ++i) {
         const auto& up = uplinks[i];
         std::string reason;
-        if (!ensure_loaded(up.codec, reason)) {
+        if (!ensure_loaded(up.codec, reason) || resting(up.codec, reason)) {
             results[i] = DecodeResult::failure(reason);
             continue;
         }
@@ -297,17 +339,25 @@ std::vector<DecodeResult> JsCodecs::decode_uplinks(std::span<const Uplink> uplin
         positions.push_back(i);
     }
     const auto replies = pool_.run(requests);
-    for (std::size_t k = 0; k < replies.size(); ++k) results[positions[k]] = decode_result_of(replies[k]);
+    for (std::size_t k = 0; k < replies.size(); ++k) {
+        const auto& up = uplinks[positions[k]];
+        results[positions[k]] = decode_result_of(replies[k]);
+        note_outcome(up.codec, replies[k]);
+    }
     return results;
 }
 
 EncodeResult JsCodecs::encode_downlink(std::string_view codec, std::optional<std::uint8_t> f_port,
                                        const nlohmann::json& data) {
     std::string reason;
-    if (!ensure_loaded(codec, reason)) return EncodeResult{.bytes = {}, .f_port = {}, .warnings = {}, .error = reason};
+    if (!ensure_loaded(codec, reason) || resting(codec, reason)) {
+        return EncodeResult{.bytes = {}, .f_port = {}, .warnings = {}, .error = reason};
+    }
     auto request = nlohmann::json{{"op", "encodeDownlink"}, {"codec", codec}, {"data", data}};
     if (f_port) request["fPort"] = *f_port;
-    return encode_result_of(pool_.run_one(request));
+    const auto reply = pool_.run_one(request);
+    note_outcome(codec, reply);
+    return encode_result_of(reply);
 }
 
 DecodeResult JsCodecs::decode_downlink(std::string_view codec, std::uint8_t f_port, std::span<const std::uint8_t> bytes) {

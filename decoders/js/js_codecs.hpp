@@ -56,10 +56,19 @@ private:
     /// Loads a file met for the first time (a profile added while running), or one that failed to load 10 s or
     /// more ago; false (with the reason) when it is not loaded.
     bool ensure_loaded(std::string_view codec, std::string& reason);
+    /// Whether the codec rests after hard failures (FileState); the reason when it does.
+    bool resting(std::string_view codec, std::string& reason);
+    void note_outcome(std::string_view codec, const Reply& reply);
 
     struct FileState {
         std::optional<std::string> failure;
         std::chrono::steady_clock::time_point loaded_at;
+        /// Calls in a row that overran the time limit or ended their worker; at 3 the codec rests for a minute
+        /// (its uplinks fail at once with the reason), so that one bad codec cannot keep the network server's
+        /// thread waiting on every uplink. After the rest one call is tried again.
+        unsigned hard_failures = 0;
+        std::chrono::steady_clock::time_point resting_until{};
+        std::string rest_reason;
     };
     Pool pool_;
     std::map<std::string, FileState, std::less<>> files_;

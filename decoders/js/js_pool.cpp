@@ -28,6 +28,8 @@ constexpr std::size_t load_index = std::numeric_limits<std::size_t>::max();  ///
 constexpr std::size_t load_answer = load_index - 1;  ///< the load() under way
 /// Calls sent to one worker ahead of its answers: it goes from one to the next without waiting for the server.
 constexpr std::size_t calls_in_flight = 8;
+/// Arrays and objects in a codec's answer nest at most this deep.
+constexpr int max_nesting = 64;
 
 /// `name` as given when it has a slash, else the first executable of that name in PATH; empty when none.
 std::string find_executable(const std::string& name) {
@@ -44,6 +46,45 @@ std::string find_executable(const std::string& name) {
         start = end + 1;
     }
     return {};
+}
+
+/// JSON text of a request. Codec files and paths need not be UTF-8 (vendor codecs with Latin-1 comments exist):
+/// invalid bytes become U+FFFD, the same way each time, instead of an exception.
+std::string dump(const nlohmann::json& value) {
+    return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+/// Whether JSON text nests arrays and objects deeper than `limit` (parsing it would recurse that deep).
+bool nested_deeper_than(std::string_view text, int limit) {
+    int depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > limit) return true;
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+    return false;
+}
+
+/// The id of an answer whose JSON does not parse, read off its start ({"id":N,…), to fail that call alone.
+std::optional<std::uint64_t> leading_id(std::string_view text) {
+    constexpr std::string_view prefix = "{\"id\":";
+    if (!text.starts_with(prefix)) return std::nullopt;
+    std::uint64_t id = 0;
+    std::size_t i = prefix.size();
+    if (i >= text.size() || text[i] < '0' || text[i] > '9') return std::nullopt;
+    for (; i < text.size() && text[i] >= '0' && text[i] <= '9' && i < prefix.size() + 18; ++i) {
+        id = id * 10 + static_cast<std::uint64_t>(text[i] - '0');
+    }
+    return id;
 }
 
 std::string describe_status(int status, unsigned memory_mb) {
@@ -68,6 +109,7 @@ struct Pool::Worker {
     std::string out;     ///< bytes not yet written
     std::string in;      ///< bytes not yet a whole frame
     std::deque<std::pair<std::uint64_t, std::size_t>> pending;  ///< ids sent, not answered; reply index
+    std::map<std::uint64_t, std::string> load_names;             ///< the codec each pending load compiles
     Clock::time_point deadline{};
     bool call_pending() const {
         return std::any_of(pending.begin(), pending.end(), [](const auto& p) { return p.second < load_answer; });
@@ -82,6 +124,7 @@ Pool::Pool(PoolOptions options) : options_(std::move(options)) {
     node_path_ = find_executable(options_.node);
     argv_ = {options_.node,
              "--max-old-space-size=" + std::to_string(std::max(16u, options_.memory_mb)),
+             "--disallow-code-generation-from-strings",  // node's own Function; the codecs' contexts allow eval
              "-e",
              worker_script,
              std::to_string(std::max<std::int64_t>(1, options_.timeout.count())),
@@ -157,7 +200,9 @@ void Pool::spawn(Worker& w) {
     w.deadline = Clock::now() + options_.start_timeout;
     ++stats_.workers_started;
     for (const auto& [name, source] : sources_) {
-        send(w, next_id_++, nlohmann::json{{"op", "load"}, {"codec", name}, {"source", source}}.dump(), load_index);
+        const auto id = next_id_++;
+        w.load_names[id] = name;
+        send(w, id, dump(nlohmann::json{{"op", "load"}, {"codec", name}, {"source", source}}), load_index);
     }
 }
 
@@ -168,7 +213,20 @@ void Pool::retire(Worker& w, const std::string& reason) {
     int status = 0;
     std::string why = reason;
     if (::waitpid(w.pid, &status, 0) == w.pid && why.empty()) why = describe_status(status, options_.memory_mb);
-    if (!w.ready) {
+    // A worker that dies while it compiles a codec (at its start, or a load under way): that codec is the cause. It
+    // is dropped, so that the workers started next do not die of it too, and every call to it answers why.
+    bool cause_known = false;
+    if (!w.pending.empty() && w.pending.front().second >= load_answer) {
+        const auto& [id, index] = w.pending.front();
+        if (const auto name = w.load_names.find(id); name != w.load_names.end()) {
+            cause_known = true;
+            if (sources_.erase(name->second) > 0) dropped_[name->second] = "compiling it ended the worker: " + why;
+            if (index == load_answer && load_error_.empty()) load_error_ = dropped_[name->second];
+        }
+    }
+    // Workers that die at their start for no known cause (node missing, a bad flag, no memory) are started again
+    // after a pause, not in a loop.
+    if ((!w.ready || w.load_pending()) && !cause_known) {
         last_start_failure_ = "a JavaScript worker did not start: " + why;
         if (++failed_starts_ >= 3) {
             failed_starts_ = 0;
@@ -221,8 +279,9 @@ bool Pool::flush(Worker& w) {
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
-            retire(w, {});
-            return false;
+            // The worker is gone: what it answered before is still to be read, and its end with it (read_from).
+            w.out.clear();
+            return true;
         }
         w.out.erase(0, static_cast<std::size_t>(n));
     }
@@ -247,10 +306,24 @@ void Pool::read_from(Worker& w, std::vector<Reply>& replies) {
                                        (std::size_t{p[2]} << 8) | std::size_t{p[3]};
             if (length > max_frame) return retire(w, "the worker sent more than the output limit");
             if (w.in.size() < 4 + length) break;
-            auto message = nlohmann::json::parse(w.in.begin() + 4, w.in.begin() + 4 + static_cast<long>(length),
-                                                 nullptr, false);
-            w.in.erase(0, 4 + length);
-            if (message.is_discarded() || !message.is_object()) return retire(w, "the worker sent garbage");
+            const std::string_view body(w.in.data() + 4, length);
+            // Deep nesting would recurse in the parser (and in every copy of the value) until the stack ends;
+            // text that is not JSON (a lone UTF-16 surrogate in a codec's string, a codec that replaced
+            // JSON.stringify) fails that call alone: the frame itself was whole.
+            const bool too_deep = nested_deeper_than(body, max_nesting);
+            auto message = too_deep ? nlohmann::json(nlohmann::json::value_t::discarded)
+                                    : nlohmann::json::parse(body, nullptr, false);
+            if (message.is_discarded() || !message.is_object()) {
+                const auto id = leading_id(body);
+                w.in.erase(0, 4 + length);
+                if (!id || id == 0) return retire(w, "the worker sent garbage");
+                message = nlohmann::json{{"id", *id},
+                                         {"error", too_deep ? "the result nests deeper than " +
+                                                                  std::to_string(max_nesting) + " levels"
+                                                            : std::string("the result is not valid JSON")}};
+            } else {
+                w.in.erase(0, 4 + length);
+            }
             on_message(w, message, replies);
             if (w.pid < 0) return;
         }
@@ -270,11 +343,13 @@ void Pool::on_message(Worker& w, const nlohmann::json& message, std::vector<Repl
     if (w.pending.empty() || w.pending.front().first != id) return retire(w, "the worker answered out of order");
     const auto index = w.pending.front().second;
     w.pending.pop_front();
+    w.load_names.erase(id);
     if (!w.pending.empty()) w.deadline = Clock::now() + budget_of(w.pending.front().second);
     if (index == load_answer) {
         // Each worker answers the load: a compile error is the same in each; the first counts.
         if (const auto e = message.find("error"); e != message.end() && load_error_.empty()) {
             load_error_ = e->is_string() ? e->get<std::string>() : "the worker sent garbage";
+            load_kept_ = message.value("kept", false);
         }
         return;
     }
@@ -315,14 +390,15 @@ bool Pool::pump(std::vector<Reply>& replies, Clock::time_point until) {
     for (std::size_t i = 0; i < fds.size(); ++i) {
         Worker& w = *owners[i];
         if (w.pid < 0) continue;
-        if (fds[i].revents & POLLOUT) {
-            if (!flush(w)) continue;
-        }
         if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) read_from(w, replies);
+        if (w.pid >= 0 && (fds[i].revents & POLLOUT)) flush(w);
     }
     const auto after = Clock::now();
     for (auto& w : workers_) {
         if (w->pid < 0 || (w->ready && w->pending.empty()) || after < w->deadline) continue;
+        // Its answer may have come in while the others were read: a last look before it is killed.
+        read_from(*w, replies);
+        if (w->pid < 0 || (w->ready && w->pending.empty()) || Clock::now() < w->deadline) continue;
         if (w->call_pending()) {
             ++stats_.timeouts;
             retire(*w, "time limit of " + std::to_string(options_.timeout.count()) + " ms exceeded");
@@ -340,15 +416,30 @@ std::optional<std::string> Pool::load(const std::string& name, const std::string
     for (auto& w : workers_) {
         if (w->pid < 0 && Clock::now() >= no_start_before_) spawn(*w);
     }
+    const auto previous = sources_.find(name);
+    const std::optional<std::string> previous_source =
+        previous == sources_.end() ? std::nullopt : std::optional<std::string>(previous->second);
     sources_[name] = source;
-    if (!any_starting()) return last_start_failure_.empty() ? "no JavaScript worker runs" : last_start_failure_;
+    dropped_.erase(name);
+    load_kept_ = false;
+    if (!any_starting()) {
+        if (previous_source) {
+            sources_[name] = *previous_source;
+        } else {
+            sources_.erase(name);
+        }
+        return last_start_failure_.empty() ? "no JavaScript worker runs" : last_start_failure_;
+    }
     std::vector<Reply> none;
     answering_ = &none;
     load_error_.clear();
+    load_kept_ = false;
     const auto id = next_id_++;
-    const auto request = nlohmann::json{{"op", "load"}, {"codec", name}, {"source", source}}.dump();
+    const auto request = dump(nlohmann::json{{"op", "load"}, {"codec", name}, {"source", source}});
     for (auto& w : workers_) {
-        if (w->pid >= 0) send(*w, id, request, load_answer);
+        if (w->pid < 0) continue;
+        w->load_names[id] = name;
+        send(*w, id, request, load_answer);
     }
     // Wait until every worker has answered (or was replaced).
     const auto until = Clock::now() + options_.start_timeout + std::chrono::seconds{1};
@@ -359,7 +450,14 @@ std::optional<std::string> Pool::load(const std::string& name, const std::string
         if (!pump(none, until)) break;
     }
     answering_ = nullptr;
-    if (!load_error_.empty()) return load_error_;
+    if (!load_error_.empty()) {
+        // The workers keep a version that compiled before; so must the workers started later.
+        if (load_kept_ && previous_source && sources_.contains(name)) {
+            sources_[name] = *previous_source;
+            return load_error_ + " (the version loaded before stays in use)";
+        }
+        return load_error_;
+    }
     if (!any_starting()) return last_start_failure_.empty() ? "no JavaScript worker runs" : last_start_failure_;
     return std::nullopt;
 }
@@ -367,7 +465,7 @@ std::optional<std::string> Pool::load(const std::string& name, const std::string
 void Pool::unload(const std::string& name) {
     if (sources_.erase(name) == 0) return;
     for (auto& w : workers_) {
-        if (w->pid >= 0) send(*w, next_id_++, nlohmann::json{{"op", "unload"}, {"codec", name}}.dump(), load_index);
+        if (w->pid >= 0) send(*w, next_id_++, dump(nlohmann::json{{"op", "unload"}, {"codec", name}}), load_index);
     }
 }
 
@@ -379,7 +477,20 @@ std::vector<Reply> Pool::run(std::span<const nlohmann::json> requests) {
     answered_ = 0;
     queue_.clear();
     for (std::size_t i = 0; i < requests.size(); ++i) queue_.push_back(i);
+    // However the workers fail, run() returns: by then every call has had its time limit, and a start.
+    const auto give_up = Clock::now() + options_.start_timeout + options_.timeout * (requests.size() + 1);
     while (answered_ < replies.size()) {
+        if (Clock::now() >= give_up) {
+            for (std::size_t i = 0; i < replies.size(); ++i) {
+                if (replies[i].ok() || !replies[i].error.empty()) continue;
+                replies[i].error = "the JavaScript workers did not answer in time";
+                ++answered_;
+            }
+            for (auto& w : workers_) {
+                if (w->call_pending()) retire(*w, "did not answer in time");
+            }
+            break;
+        }
         for (auto& w : workers_) {
             if (w->pid < 0 && Clock::now() >= no_start_before_) spawn(*w);
         }
@@ -391,7 +502,7 @@ std::vector<Reply> Pool::run(std::span<const nlohmann::json> requests) {
                 if (w->pid < 0 || !w->ready || w->load_pending() || w->pending.size() >= calls_in_flight) continue;
                 const auto index = queue_.front();
                 queue_.pop_front();
-                send(*w, next_id_++, requests[index].dump(), index);
+                send(*w, next_id_++, dump(requests[index]), index);
                 sent = true;
             }
         }
@@ -405,9 +516,10 @@ std::vector<Reply> Pool::run(std::span<const nlohmann::json> requests) {
             if (answered_ >= replies.size()) break;
             continue;
         }
-        pump(replies, Clock::now() + std::chrono::seconds{60});
+        pump(replies, give_up);
     }
     answering_ = nullptr;
+    queue_.clear();
     return replies;
 }
 

@@ -64,6 +64,13 @@ public:
     std::optional<std::string> load(const std::string& name, const std::string& source);
     void unload(const std::string& name);
     [[nodiscard]] bool loaded(const std::string& name) const { return sources_.contains(name); }
+    /// Whether the last load() that failed to compile left the version loaded before in use.
+    [[nodiscard]] bool last_load_kept_previous() const noexcept { return load_kept_; }
+    /// Why a codec is no longer loaded, when compiling it ended a worker (it is then not sent to new ones).
+    [[nodiscard]] std::optional<std::string> dropped(const std::string& name) const {
+        const auto it = dropped_.find(name);
+        return it == dropped_.end() ? std::nullopt : std::optional<std::string>(it->second);
+    }
 
     /// Runs requests: each a JSON object with "op", "codec" and the op's input (codec_worker.js). Answers in order.
     std::vector<Reply> run(std::span<const nlohmann::json> requests);
@@ -103,6 +110,8 @@ private:
     std::vector<Reply>* answering_ = nullptr;  ///< the replies of the run() or load() under way
     std::deque<std::size_t> queue_;            ///< the run()'s calls not sent to a worker yet
     std::string load_error_;                   ///< the load() under way: the first compile error
+    bool load_kept_ = false;                   ///< … and the workers kept the version before
+    std::map<std::string, std::string> dropped_;  ///< codecs whose compiling ended a worker: why
     std::size_t answered_ = 0;
 };
 

@@ -44,8 +44,28 @@ ApplicationSink::ApplicationSink(sqlite::SqliteAppStore& store, const decoders::
     for (auto& dev_eui : store_.devices_with_spots()) devices_with_spots_.insert(std::move(dev_eui));
 }
 
+void ApplicationSink::prepare(std::span<const ns::Event* const> events) {
+    // The batch's uplinks for script codecs, all together, before the commit transaction opens: the workers decode
+    // them side by side, and no lock is held while they do.
+    prepared_.clear();
+    if (!scripts_) return;
+    std::vector<decoders::ScriptCodecs::Uplink> uplinks;
+    std::vector<const ns::UplinkEvent*> owners;
+    for (const auto* event : events) {
+        const auto* up = std::get_if<ns::UplinkEvent>(event);
+        if (!up || !up->f_port || !scripts_->handles(up->device_info.codec)) continue;
+        uplinks.push_back({up->device_info.codec, {.f_port = *up->f_port, .bytes = up->data, .recv_time = up->time}});
+        owners.push_back(up);
+    }
+    if (uplinks.empty()) return;
+    auto results = scripts_->decode_uplinks(uplinks);
+    for (std::size_t k = 0; k < results.size() && k < owners.size(); ++k) {
+        prepared_.insert_or_assign(owners[k]->deduplication_id, std::move(results[k]));
+    }
+}
+
 void ApplicationSink::stage(std::span<const ns::Event> events) {
-    // The batch's uplinks for script codecs first, all together: the workers decode them side by side.
+    // Uplinks prepare() did not see (or a sink driven without it) are decoded here, still together.
     std::vector<std::optional<decoders::DecodeResult>> script_results(events.size());
     if (scripts_) {
         std::vector<decoders::ScriptCodecs::Uplink> uplinks;
@@ -53,6 +73,11 @@ void ApplicationSink::stage(std::span<const ns::Event> events) {
         for (std::size_t i = 0; i < events.size(); ++i) {
             const auto* up = std::get_if<ns::UplinkEvent>(&events[i]);
             if (!up || !up->f_port || !scripts_->handles(up->device_info.codec)) continue;
+            if (const auto it = prepared_.find(up->deduplication_id); it != prepared_.end()) {
+                script_results[i] = std::move(it->second);
+                prepared_.erase(it);
+                continue;
+            }
             uplinks.push_back({up->device_info.codec, {.f_port = *up->f_port, .bytes = up->data, .recv_time = up->time}});
             positions.push_back(i);
         }
@@ -266,6 +291,7 @@ void ApplicationSink::add(std::string dev_eui, std::string topic, std::string pa
 void ApplicationSink::staged_done(bool committed) {
     if (committed && committed_ && !staged_.empty()) committed_(std::move(staged_));
     staged_.clear();
+    prepared_.clear();  // decodes of uplinks the commit refused
     if (!committed) {
         // The spot rows are as before the transaction: so must the set be.
         devices_with_spots_.clear();

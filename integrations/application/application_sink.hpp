@@ -20,6 +20,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -54,6 +55,7 @@ public:
 
     void set_committed_handler(Committed handler) { committed_ = std::move(handler); }
 
+    void prepare(std::span<const ns::Event* const> events) override;
     void stage(std::span<const ns::Event> events) override;
     void staged_done(bool committed) override;
     void on_event(ns::Event event) override;
@@ -82,6 +84,8 @@ private:
     Now now_;
     Committed committed_;
     std::vector<common::OutboxMessage> staged_;
+    /// prepare()'s script decodes, by deduplication id, for the stage() that follows.
+    std::unordered_map<std::string, decoders::DecodeResult> prepared_;
     /// The devices that have a parking spot row: most uplinks are not parking ones and need no lookup.
     std::unordered_set<std::string> devices_with_spots_;
     log::RateLimiter codec_log_limit_{5, std::chrono::seconds{10}};
