@@ -238,6 +238,15 @@ function frame(text) {
   return out;
 }
 
+// reach_host: a codec's value can come out of its context as an exception this realm did not expect (a throwing
+// setter on the context's global when __schwebe_input is cleared, a throwing getter read by describe_host) or as a
+// promise it rejected and never handled. Left to node, either ends the worker and, worse, node formats the value's
+// stack here, handing this realm's call sites (and so its Array, Object and Function) to the codec's
+// Error.prepareStackTrace. work() answers the first kind as a failure of its call; the second is ignored (a codec's
+// promises are its own business), and anything else uncaught ends the worker without being read.
+process.on('unhandledRejection', () => {});
+process.on('uncaughtException', () => process.exit(70));
+
 const requests = [];
 let waitingForDrain = false;
 
@@ -250,7 +259,15 @@ function work() {
     } catch (e) {
       process.exit(3);  // the server never sends this: the stream is out of step
     }
-    if (!process.stdout.write(frame(handle(request, body)))) {
+    let answer;
+    try {
+      answer = handle(request, body);
+    } catch (_) {
+      // A codec's value thrown into this realm (see reach_host above): never read, only answered.
+      answer = request.op === 'load' ? JSON.stringify({...failed(String(request.codec), 'the codec failed'), id: request.id})
+                                     : error(request.id, 'the codec failed');
+    }
+    if (!process.stdout.write(frame(answer))) {
       waitingForDrain = true;
       process.stdout.once('drain', () => {
         waitingForDrain = false;

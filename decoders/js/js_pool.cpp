@@ -476,6 +476,9 @@ std::vector<Reply> Pool::run(std::span<const nlohmann::json> requests) {
     answering_ = &replies;
     answered_ = 0;
     queue_.clear();
+    // A worker that ended while idle (killed from outside, say) is noticed before a call is sent to it: the call
+    // must not be charged with its end.
+    pump(replies, Clock::now());
     for (std::size_t i = 0; i < requests.size(); ++i) queue_.push_back(i);
     // However the workers fail, run() returns: by then every call has had its time limit, and a start.
     const auto give_up = Clock::now() + options_.start_timeout + options_.timeout * (requests.size() + 1);

@@ -13,6 +13,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <random>
 #include <string>
@@ -592,4 +593,285 @@ TEST_CASE("a worker that hangs outside the codec is replaced after the time limi
     CHECK(js.pool().stats().timeouts == 1);
     // The watchdog counts from the call, not from the worker's start (whose start timeout is 10 s).
     CHECK(elapsed < 5s);
+}
+
+namespace {
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    REQUIRE(in.good());
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+TEST_CASE("a codec whose top level exhausts the heap is dropped at load and does not restart workers in a loop",
+          "[js]") {
+    TempDir dir;
+    const auto heap = dir.write("heap_top.js", read_text(codec("heap_top.js")));
+    PoolOptions o = options(2, 5000ms);  // the heap limit, not the time limit, must end it
+    o.memory_mb = 32;
+    JsCodecs js(o);
+    load(js, codec("echo.js"));
+    CHECK(js.pool().stats().workers_started == 2);
+
+    const auto failure = js.load_file(heap);
+    REQUIRE(failure.has_value());
+    CHECK_THAT(*failure, Contains(heap) && Contains("compiling it ended the worker") &&
+                             Contains("memory limit of 32 MB"));
+    const auto dropped = js.pool().dropped(heap);
+    REQUIRE(dropped.has_value());
+    CHECK_THAT(*dropped, Contains("compiling it ended the worker"));
+    CHECK_FALSE(js.pool().loaded(heap));
+
+    // Its uplinks fail at once with the reason: nothing goes to a worker.
+    const auto calls = js.pool().stats().calls;
+    const auto started = js.pool().stats().workers_started;
+    CHECK(reason_of(decode_one(js, heap, 1, {1})) == *failure);
+    CHECK(js.pool().stats().calls == calls);
+    CHECK(js.pool().stats().workers_started == started);
+
+    // The other codec decodes in the workers started after (they do not get the dropped one).
+    for (std::uint8_t round = 0; round < 4; ++round) {
+        INFO("round " << int(round));
+        const auto results = Batch{}
+                                 .add(heap, 1, {round})
+                                 .add(codec("echo.js"), 2, {round})
+                                 .add(heap, 3, {round})
+                                 .add(codec("echo.js"), 4, {round})
+                                 .run(js);
+        REQUIRE(results.size() == 4);
+        CHECK_THAT(reason_of(results[0]), Contains("compiling it ended the worker"));
+        CHECK(object_of(results[1]) == json{{"counter", round}, {"fPort", 2}});
+        CHECK_THAT(reason_of(results[2]), Contains("compiling it ended the worker"));
+        CHECK(object_of(results[3]) == json{{"counter", round}, {"fPort", 4}});
+    }
+    CHECK(js.pool().stats().workers_started <= o.workers + 3);
+    CHECK(js.pool().stats().workers_replaced == 0);  // no call was running in the workers it ended
+    CHECK(js.pool().stats().calls == calls + 4 * 2);
+
+    // Fixed and reloaded, it decodes.
+    dir.write("heap_top.js", "function decodeUplink(input) { return {data: {fixed: input.bytes[0]}}; }\n");
+    const auto failures = js.reload();
+    CHECK(failures.empty());
+    CHECK_FALSE(js.pool().dropped(heap).has_value());
+    const auto results = Batch{}.add(heap, 1, {42}).add(codec("echo.js"), 5, {43}).run(js);
+    REQUIRE(results.size() == 2);
+    CHECK(object_of(results[0]) == json{{"fixed", 42}});
+    CHECK(object_of(results[1]) == json{{"counter", 43}, {"fPort", 5}});
+}
+
+TEST_CASE("an answer nested deeper than 64 levels or not JSON fails its own call and the worker stays", "[js]") {
+    JsCodecs js(options(1));  // one worker: the calls after each failure run in the same one
+    load(js, codec("deep.js"));
+    const auto results = Batch{}
+                             .add(codec("deep.js"), 1, {100})
+                             .add(codec("deep.js"), 5, {2})
+                             .add(codec("deep.js"), 2, {3})
+                             .add(codec("deep.js"), 5, {4})
+                             .add(codec("deep.js"), 3, {5})
+                             .add(codec("deep.js"), 5, {6})
+                             .add(codec("deep.js"), 1, {60})
+                             .run(js);
+    REQUIRE(results.size() == 7);
+    // data 100 deep; 1000 nested arrays from the replaced JSON.stringify; then text that is not JSON.
+    CHECK_THAT(reason_of(results[0]), Contains("nests deeper than 64"));
+    CHECK(object_of(results[1]) == json{{"counter", 2}});
+    CHECK_THAT(reason_of(results[2]), Contains("nests deeper than 64"));
+    CHECK(object_of(results[3]) == json{{"counter", 4}});  // JSON.stringify is its own again
+    CHECK_THAT(reason_of(results[4]), Contains("not valid JSON"));
+    CHECK(object_of(results[5]) == json{{"counter", 6}});
+    // 60 levels are within the limit.
+    json expected = json::object();
+    for (int i = 1; i < 60; ++i) expected = json{{"n", expected}};
+    CHECK(object_of(results[6]) == expected);
+    CHECK(js.pool().stats().workers_replaced == 0);
+    CHECK(js.pool().stats().workers_started == 1);
+}
+
+TEST_CASE("a lone UTF-16 surrogate in an answer fails its own call and the worker stays", "[js]") {
+    JsCodecs js(options(1));
+    load(js, codec("deep.js"));
+    const auto results = Batch{}
+                             .add(codec("deep.js"), 4, {1})
+                             .add(codec("deep.js"), 5, {2})
+                             .add(codec("deep.js"), 4, {3})
+                             .add(codec("deep.js"), 5, {4})
+                             .run(js);
+    REQUIRE(results.size() == 4);
+    // JSON.stringify writes '\ud800' as an escape; the server's parser refuses a surrogate without its pair.
+    CHECK_THAT(reason_of(results[0]), Contains("not valid JSON"));
+    CHECK(object_of(results[1]) == json{{"counter", 2}});
+    CHECK_THAT(reason_of(results[2]), Contains("not valid JSON"));
+    CHECK(object_of(results[3]) == json{{"counter", 4}});
+    CHECK(js.pool().stats().workers_replaced == 0);
+    CHECK(js.pool().stats().workers_started == 1);
+}
+
+TEST_CASE("large answers one after the other wait for the socket to drain within the time limit", "[js]") {
+    // 8 calls go to the worker at once. A worker that went on to the next call while its answer still waited for
+    // the socket would deliver the first answer only after 8 x 40 ms, past the 200 ms limit; one that waits for
+    // the socket to drain delivers each within about 40 ms of the one before.
+    PoolOptions o = options(1, 200ms);
+    o.max_output_bytes = 1 << 20;
+    JsCodecs js(o);
+    load(js, codec("large_answers.js"));
+    constexpr std::uint8_t count = 16;
+    Batch batch;
+    for (std::uint8_t i = 0; i < count; ++i) batch.add(codec("large_answers.js"), 1, {i});
+    const auto results = batch.run(js);
+    REQUIRE(results.size() == count);
+    for (std::uint8_t i = 0; i < count; ++i) {
+        INFO("uplink " << int(i));
+        const auto& object = object_of(results[i]);
+        CHECK(object.at("counter") == i);
+        CHECK(object.at("text").get<std::string>() == std::string(600000, 'x'));
+    }
+    CHECK(js.pool().stats().timeouts == 0);
+    CHECK(js.pool().stats().workers_replaced == 0);
+}
+
+TEST_CASE("Error.prepareStackTrace does not lead a codec out of its sandbox", "[js]") {
+    JsCodecs js(options(1));  // one worker: the second call sees what the first one's stack trace did
+
+    SECTION("a throw in decodeUplink") {
+        load(js, codec("stack_trace.js"));
+        const auto results = Batch{}.add(codec("stack_trace.js"), 1, {1}).add(codec("stack_trace.js"), 2, {2}).run(js);
+        REQUIRE(results.size() == 2);
+        // prepareStackTrace makes the stack 'x': no line number.
+        CHECK(reason_of(results[0]) == "Error: to format");
+        const auto p = object_of(results[1]).at("p").get<std::string>();
+        INFO("P: " << p);
+        CHECK(p != "ESCAPED");
+        CHECK_THAT(p, Contains("blocked: "));  // prepareStackTrace ran, and failed to find process
+        CHECK(js.pool().stats().workers_replaced == 0);
+    }
+    SECTION("a throw at the top level") {
+        const auto failure = js.load_file(codec("stack_trace_top.js"));
+        REQUIRE(failure.has_value());
+        CHECK_THAT(*failure, Contains("does not compile") && Contains("Error: at the top level"));
+        CHECK(reason_of(decode_one(js, codec("stack_trace_top.js"), 1, {1})) == *failure);
+        load(js, codec("echo.js"));
+        CHECK(object_of(decode_one(js, codec("echo.js"), 3, {7})) == json{{"counter", 7}, {"fPort", 3}});
+        CHECK(js.pool().stats().workers_replaced == 0);
+        CHECK(js.pool().stats().workers_started == 1);
+    }
+}
+
+TEST_CASE("a codec sees no FinalizationRegistry or WeakRef or process or require and its this leads to its own realm",
+          "[js]") {
+    JsCodecs js(options(1));
+    load(js, codec("globals.js"));
+    // The top level's this.constructor is the context's own global constructor (the sandbox object has no
+    // prototype, so it is not node's Object): its Function compiles in the codec's realm, where process is not.
+    CHECK(object_of(decode_one(js, codec("globals.js"), 1, {1})) ==
+          json{{"FinalizationRegistry", "undefined"},
+               {"WeakRef", "undefined"},
+               {"process", "undefined"},
+               {"require", "undefined"},
+               {"constructorLeadsTo", "own realm, process undefined"}});
+}
+
+TEST_CASE("a reload with a syntax error keeps the version before in use also in new workers", "[js]") {
+    TempDir dir;
+    const auto version = [](int n) {
+        return "// loops on FPort 9 (to replace the worker)\n"
+               "function decodeUplink({fPort, bytes}) {\n"
+               "  if (fPort === 9) while (true) {}\n"
+               "  return {data: {version: " +
+               std::to_string(n) + ", counter: bytes[0]}};\n}\n";
+    };
+    const auto path = dir.write("versioned.js", version(1));
+    JsCodecs js(options(1, 300ms));
+    load(js, path);
+    CHECK(object_of(decode_one(js, path, 1, {5})) == json{{"version", 1}, {"counter", 5}});
+
+    dir.write("versioned.js", "function decodeUplink({bytes}) {\n  return {data: {version: 2}\n}\n");
+    const auto failures = js.reload();
+    REQUIRE(failures.size() == 1);
+    CHECK(failures[0].first == path);
+    CHECK_THAT(failures[0].second, Contains("SyntaxError") && Contains("stays in use"));
+    CHECK(object_of(decode_one(js, path, 1, {6})) == json{{"version", 1}, {"counter", 6}});
+
+    // The worker started after the first one overran has the version before too.
+    const auto results = Batch{}.add(path, 9, {7}).add(path, 1, {8}).add(path, 2, {9}).run(js);
+    REQUIRE(results.size() == 3);
+    CHECK_THAT(reason_of(results[0]), Contains("time limit") && Contains("worker replaced"));
+    CHECK(object_of(results[1]) == json{{"version", 1}, {"counter", 8}});
+    CHECK(object_of(results[2]) == json{{"version", 1}, {"counter", 9}});
+    CHECK(js.pool().stats().workers_replaced == 1);
+
+    dir.write("versioned.js", version(3));
+    CHECK(js.reload().empty());
+    CHECK(object_of(decode_one(js, path, 1, {10})) == json{{"version", 3}, {"counter", 10}});
+}
+
+TEST_CASE("a codec rests after three calls in a row that overran the time limit", "[js]") {
+    JsCodecs js(options(1, 100ms));
+    load(js, codec("loop.js"));
+    load(js, codec("echo.js"));
+    for (int i = 0; i < 3; ++i) {
+        INFO("call " << i);
+        CHECK_THAT(reason_of(decode_one(js, codec("loop.js"), 1, {1})), Contains("time limit"));
+    }
+    CHECK(js.pool().stats().timeouts == 3);
+
+    // It fails at once, on any FPort; the other codec is not held up. Only the echo call reaches the pool.
+    const auto calls = js.pool().stats().calls;
+    const auto results = Batch{}
+                             .add(codec("loop.js"), 1, {1})
+                             .add(codec("echo.js"), 2, {2})
+                             .add(codec("loop.js"), 3, {3})
+                             .run(js);
+    REQUIRE(results.size() == 3);
+    CHECK_THAT(reason_of(results[0]), Contains("not run for 60 s") && Contains("time limit"));
+    CHECK(object_of(results[1]) == json{{"counter", 2}, {"fPort", 2}});
+    CHECK_THAT(reason_of(results[2]), Contains("not run for 60 s"));
+    CHECK(js.pool().stats().calls == calls + 1);
+    CHECK(js.pool().stats().timeouts == 3);
+}
+
+TEST_CASE("a codec file in Latin-1 loads and its bytes that are not UTF-8 become U+FFFD", "[js]") {
+    JsCodecs js(options(1));
+    load(js, codec("latin1.js"));
+    const std::string fffd = "\xEF\xBF\xBD";
+    // 'M' 0xE4 'rz ' 0xFC 'ber': each byte that is not UTF-8 becomes one U+FFFD.
+    CHECK(object_of(decode_one(js, codec("latin1.js"), 1, {3})) ==
+          json{{"text", "M" + fffd + "rz " + fffd + "ber"}, {"counter", 3}});
+}
+
+TEST_CASE("a codec value that reaches the worker as an exception fails only its own call and is never formatted there",
+          "[js]") {
+    JsCodecs js(options(1));  // one worker: one that died would fail the calls queued behind or be started again
+    load(js, codec("rejects.js"));
+    load(js, codec("echo.js"));
+
+    // The unhandled rejection is seen by node after the batch's answers are written: the next batch shows whether
+    // the worker survived it.
+    const auto first = Batch{}.add(codec("rejects.js"), 1, {1}).add(codec("echo.js"), 2, {2}).run(js);
+    REQUIRE(first.size() == 2);
+    CHECK(object_of(first[0]) == json{{"rejected", true}});
+    CHECK(object_of(first[1]) == json{{"counter", 2}, {"fPort", 2}});
+    CHECK(object_of(decode_one(js, codec("echo.js"), 3, {3})) == json{{"counter", 3}, {"fPort", 3}});
+    CHECK(js.pool().stats().workers_started == 1);
+
+    const auto results = Batch{}
+                             .add(codec("rejects.js"), 2, {4})
+                             .add(codec("echo.js"), 5, {5})
+                             .add(codec("rejects.js"), 4, {6})
+                             .add(codec("echo.js"), 7, {7})
+                             .add(codec("rejects.js"), 8, {8})
+                             .add(codec("rejects.js"), 3, {9})
+                             .run(js);
+    REQUIRE(results.size() == 6);
+    CHECK(reason_of(results[0]) == "the codec failed");  // its setter threw when the worker cleared the input
+    CHECK(object_of(results[1]) == json{{"counter", 5}, {"fPort", 5}});
+    CHECK(reason_of(results[2]) == "the codec failed");  // the getter of what it threw threw
+    CHECK(object_of(results[3]) == json{{"counter", 7}, {"fPort", 7}});
+    CHECK(object_of(results[4]) == json{{"counter", 8}});
+    // Had node formatted one of them in the worker's realm (as it does an uncaught exception), the codec's
+    // Error.prepareStackTrace would have had the worker's own call sites, and the worker would have died.
+    CHECK(object_of(results[5]) == json{{"framesSeen", "none"}});
+    CHECK(js.pool().stats().workers_replaced == 0);
+    CHECK(js.pool().stats().workers_started == 1);
 }

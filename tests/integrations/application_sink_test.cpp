@@ -9,7 +9,9 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -121,6 +123,73 @@ struct Fixture {
 };
 
 const std::string parking_eui = "0101010101010101";
+
+/// Script codecs (as the JavaScript ones) for codec names ending in ".js": every uplink decodes to the same object,
+/// with its first byte so that a result can be told from another; counts the batches and the uplinks in them.
+class FakeScripts final : public schwebe::decoders::ScriptCodecs {
+public:
+    std::size_t calls = 0;
+    std::size_t uplinks = 0;
+    std::vector<std::string> codecs_seen;
+
+    [[nodiscard]] bool handles(std::string_view codec) const override {
+        return codec.size() > 3 && codec.ends_with(".js");
+    }
+    [[nodiscard]] std::vector<schwebe::decoders::DecodeResult> decode_uplinks(std::span<const Uplink> batch) override {
+        ++calls;
+        uplinks += batch.size();
+        std::vector<schwebe::decoders::DecodeResult> out;
+        for (const auto& up : batch) {
+            codecs_seen.emplace_back(up.codec);
+            schwebe::decoders::Decoded decoded;
+            decoded.object = object_for(up.input.bytes.empty() ? -1 : up.input.bytes[0]);
+            out.push_back(schwebe::decoders::DecodeResult::success(std::move(decoded)));
+        }
+        return out;
+    }
+    [[nodiscard]] schwebe::decoders::EncodeResult encode_downlink(std::string_view, std::optional<std::uint8_t>,
+                                                                  const nlohmann::json&) override {
+        schwebe::decoders::EncodeResult out;
+        out.error = "not used";
+        return out;
+    }
+    static json object_for(int first_byte) { return json{{"fake", "decoded"}, {"first", first_byte}}; }
+};
+
+/// A store and a sink with the fake script codecs.
+struct ScriptFixture {
+    TempDir dir;
+    sqlite::Database db = sqlite::Database::open(dir.db_path());
+    sqlite::SqliteAppStore store{db};
+    schwebe::decoders::CodecRegistry codecs = schwebe::decoders::CodecRegistry::with_native_codecs();
+    schwebe::common::Metrics metrics;
+    std::chrono::system_clock::time_point now = std::chrono::sys_days{std::chrono::year{2026} / 11 / 21} + 8h;
+    FakeScripts scripts;
+    ApplicationSink sink{store, codecs, metrics, ApplicationOptions{}, [this] { return now; }, &scripts};
+
+    static std::vector<const ns::Event*> pointers(const std::vector<ns::Event>& events) {
+        std::vector<const ns::Event*> out;
+        for (const auto& e : events) out.push_back(&e);
+        return out;
+    }
+    /// stage() in a transaction of its own, committed or rolled back.
+    void stage(const std::vector<ns::Event>& events, bool commit = true) {
+        {
+            sqlite::Transaction transaction(db);
+            sink.stage(events);
+            if (commit) transaction.commit();
+        }
+        sink.staged_done(commit);
+    }
+    /// The uplink rows' deduplication id and object (null when none), in insertion order.
+    std::vector<std::pair<std::string, json>> rows() {
+        std::vector<std::pair<std::string, json>> out;
+        sqlite::Statement s = db.prepare("SELECT deduplication_id, object FROM uplinks ORDER BY id");
+        while (s.step()) out.emplace_back(s.column_text(0), s.column_is_null(1) ? json() : json::parse(s.column_text(1)));
+        s.reset();
+        return out;
+    }
+};
 
 }  // namespace
 
@@ -359,4 +428,85 @@ TEST_CASE("application sink: gateway stats are kept as a time series", "[integra
     f.sink.on_gateway_stats(stats);
     CHECK(query_int(f.db, "SELECT count(*) FROM gateway_stats WHERE gateway_id = '0016c001f153a14c'") == 2);
     CHECK(query_int(f.db, "SELECT sum(rx_received) FROM gateway_stats") == 15);
+}
+
+TEST_CASE("application sink: prepare() decodes the batch's script uplinks together and stage() uses what it decoded",
+          "[integration][sqlite][application]") {
+    ScriptFixture f;
+    const auto scripted = device("0606060606060606", "/etc/schwebe/codecs/vendor.js", {});
+    const auto plain = device("0707070707070707", "", {});
+    const std::vector<ns::Event> events{uplink(scripted, 1, 2, "11", f.now), uplink(plain, 1, 2, "22", f.now),
+                                        uplink(scripted, 2, 2, "33", f.now)};
+    f.sink.prepare(ScriptFixture::pointers(events));
+    CHECK(f.scripts.calls == 1);
+    CHECK(f.scripts.uplinks == 2);
+    CHECK(f.scripts.codecs_seen == std::vector<std::string>{"/etc/schwebe/codecs/vendor.js",
+                                                            "/etc/schwebe/codecs/vendor.js"});
+
+    f.stage(events);
+    CHECK(f.scripts.calls == 1);  // not again in stage()
+    CHECK(f.scripts.uplinks == 2);
+    const auto rows = f.rows();
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[0].first == std::get<ns::UplinkEvent>(events[0]).deduplication_id);
+    CHECK(rows[0].second == FakeScripts::object_for(0x11));
+    CHECK(rows[1].second.is_null());  // no codec: no object
+    CHECK(rows[2].second == FakeScripts::object_for(0x33));
+    CHECK(f.metrics.value("schwebe_codec_decoded_total", {}) == 2);
+}
+
+TEST_CASE("application sink: without prepare() stage() decodes the script uplinks in one batch",
+          "[integration][sqlite][application]") {
+    ScriptFixture f;
+    const auto scripted = device("0606060606060606", "vendor.js", {});
+    const auto native = device("0707070707070707", "nwave-nps405", {});
+    f.stage({uplink(scripted, 1, 2, "44", f.now), uplink(native, 1, 1, "95", f.now), uplink(scripted, 2, 2, "55", f.now)});
+    CHECK(f.scripts.calls == 1);
+    CHECK(f.scripts.uplinks == 2);
+    const auto rows = f.rows();
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[0].second == FakeScripts::object_for(0x44));
+    CHECK(rows[1].second == codec_example("nwave-nps405", 0)["expected"]);  // the native codec, as before
+    CHECK(rows[2].second == FakeScripts::object_for(0x55));
+}
+
+TEST_CASE("application sink: what prepare() decoded for a batch the commit refused is not used for a later batch",
+          "[integration][sqlite][application]") {
+    ScriptFixture f;
+    const auto scripted = device("0606060606060606", "vendor.js", {});
+    const std::vector<ns::Event> a{uplink(scripted, 1, 2, "66", f.now), uplink(scripted, 2, 2, "67", f.now)};
+    f.sink.prepare(ScriptFixture::pointers(a));
+    CHECK(f.scripts.calls == 1);
+    CHECK(f.scripts.uplinks == 2);
+    // The commit released only the second uplink's group, and then failed: nothing of the batch stays.
+    f.stage({a[1]}, false);
+    CHECK(f.rows().empty());
+    CHECK(f.scripts.calls == 1);
+
+    // A later batch without prepare(): an uplink with another deduplication id, and one that reuses the refused
+    // first uplink's with other bytes. Both are decoded now: nothing of batch A's results comes back.
+    auto reused = uplink(scripted, 3, 2, "88", f.now);
+    reused.deduplication_id = std::get<ns::UplinkEvent>(a[0]).deduplication_id;
+    f.stage({uplink(scripted, 4, 2, "77", f.now), reused});
+    CHECK(f.scripts.calls == 2);
+    CHECK(f.scripts.uplinks == 4);
+    const auto rows = f.rows();
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0].second == FakeScripts::object_for(0x77));
+    CHECK(rows[1].second == FakeScripts::object_for(0x88));
+
+    // Prepared, but the commit refused its group: stage() sees none of it, staged_done() forgets it.
+    auto refused = uplink(scripted, 5, 2, "99", f.now);
+    const std::vector<ns::Event> c{refused, uplink(scripted, 6, 2, "aa", f.now)};
+    f.sink.prepare(ScriptFixture::pointers(c));
+    CHECK(f.scripts.calls == 3);
+    f.stage({c[1]});
+    CHECK(f.scripts.calls == 3);
+    refused.data = bytes_of("bb");
+    f.stage({refused});
+    CHECK(f.scripts.calls == 4);
+    const auto later = f.rows();
+    REQUIRE(later.size() == 4);
+    CHECK(later[2].second == FakeScripts::object_for(0xaa));
+    CHECK(later[3].second == FakeScripts::object_for(0xbb));
 }
