@@ -1,5 +1,10 @@
 #include "app/device_command.hpp"
 
+#include <fstream>
+#include <sstream>
+
+#include "app/device_csv.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -363,6 +368,74 @@ int device_remove(const common::Config& config, const std::string& dev_eui_text)
     return with_registry(config, [&](sqlite::Database&, SqliteDeviceRegistry& registry) {
         if (!registry.remove_device(*dev_eui)) return fail("no device " + dev_eui->to_string());
         std::cout << "device " << dev_eui->to_string() << " removed\n";
+        return 0;
+    });
+}
+
+int device_import(const common::Config& config, const DeviceImportArgs& args) {
+    std::string text;
+    {
+        std::ostringstream buffer;
+        if (args.file == "-") {
+            buffer << std::cin.rdbuf();
+        } else {
+            std::ifstream in(args.file, std::ios::binary);
+            if (!in) {
+                std::cerr << "schwebe: cannot read " << args.file << '\n';
+                return 2;
+            }
+            buffer << in.rdbuf();
+        }
+        text = std::move(buffer).str();
+    }
+    const std::string name = args.file == "-" ? "stdin" : args.file;
+    try {
+        auto db = sqlite::Database::open(config.get("storage.sqlite_path"));
+        SqliteDeviceRegistry registry{db};
+        const auto result = import_devices_csv(db, registry, text, {.all_or_nothing = args.all_or_nothing,
+                                                                    .dry_run = args.dry_run});
+        if (result.fatal) {
+            std::cerr << "schwebe: " << name << ": " << *result.fatal << '\n';
+            if (args.json) std::cout << result.to_json().dump() << '\n';
+            return 2;
+        }
+        for (const auto& e : result.errors) {
+            std::cerr << name << ":" << e.line << ": " << (e.column.empty() ? "" : e.column + ": ") << e.reason << '\n';
+        }
+        if (args.json) {
+            std::cout << result.to_json().dump() << '\n';
+        } else {
+            std::cout << result.rows << " rows: " << result.added << " added, " << result.updated << " updated, "
+                      << result.unchanged << " unchanged, " << result.errors.size() << " refused"
+                      << (result.committed ? "" : args.dry_run ? " (dry run: nothing written)"
+                                                               : " (--all-or-nothing: nothing written)")
+                      << '\n';
+        }
+        return result.errors.empty() ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::cerr << "schwebe: " << e.what() << '\n';
+        return 2;
+    }
+}
+
+int device_export(const common::Config& config, const std::optional<std::string>& application,
+                  const std::optional<std::string>& file, bool with_keys) {
+    return with_registry(config, [&](sqlite::Database&, SqliteDeviceRegistry& registry) {
+        std::optional<std::string> application_id;
+        if (application) {
+            const auto found = find_application(registry, *application);
+            if (!found) return fail("--application: no application '" + *application + "'");
+            application_id = found->id;
+        }
+        const std::string csv = export_devices_csv(registry, application_id, with_keys);
+        if (!file) {
+            std::cout << csv;
+            return 0;
+        }
+        std::ofstream out(*file, std::ios::binary | std::ios::trunc);
+        out << csv;
+        out.close();
+        if (!out) return fail("cannot write " + *file);
         return 0;
     });
 }

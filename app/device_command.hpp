@@ -45,4 +45,17 @@ int device_list(const common::Config& config, const std::optional<std::string>& 
 int device_show(const common::Config& config, const std::string& dev_eui, bool json);
 int device_remove(const common::Config& config, const std::string& dev_eui);
 
+struct DeviceImportArgs {
+    std::string file;  ///< "-": standard input
+    bool all_or_nothing = false;
+    bool dry_run = false;
+    bool json = false;
+};
+/// `schwebe device import FILE` (README, Device CSV): 0 every row imported, 1 some rows refused (the others
+/// imported, or none with --all-or-nothing), 2 the file unusable (unreadable, not CSV, a bad header).
+int device_import(const common::Config& config, const DeviceImportArgs& args);
+/// `schwebe device export`: the import format on stdout or to `file`; keys only with `with_keys`.
+int device_export(const common::Config& config, const std::optional<std::string>& application,
+                  const std::optional<std::string>& file, bool with_keys);
+
 }  // namespace schwebe::app

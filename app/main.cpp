@@ -10,6 +10,7 @@
 #include "app/codec_command.hpp"
 #include "app/device_command.hpp"
 #include "app/replay_command.hpp"
+#include "app/sim_command.hpp"
 #include "app/frame_json.hpp"
 #include "app/gateway_command.hpp"
 #include "app/serve.hpp"
@@ -139,6 +140,20 @@ int main(int argc, char** argv) {
     device_show->add_flag("--json", json, "Print JSON");
     CLI::App* device_remove = device->add_subcommand("remove", "Remove a device");
     device_remove->add_option("--dev-eui", device_eui, "DevEUI")->required();
+    schwebe::app::DeviceImportArgs import_args;
+    CLI::App* device_import = device->add_subcommand(
+        "import", "Import devices from CSV (README, Device CSV). Exit 0 all rows imported, 1 rows refused (each on "
+                  "stderr with line, column and reason), 2 the file unusable");
+    device_import->add_option("file", import_args.file, "CSV file, or - for standard input")->required();
+    device_import->add_flag("--all-or-nothing", import_args.all_or_nothing, "Import nothing when any row is refused");
+    device_import->add_flag("--dry-run", import_args.dry_run, "Check every row, write nothing");
+    device_import->add_flag("--json", import_args.json, "Print the summary as JSON");
+    std::optional<std::string> export_file;
+    bool with_keys = false;
+    CLI::App* device_export = device->add_subcommand("export", "Write the devices as CSV in the import format");
+    device_export->add_option("--application", list_application, "Only the devices of this application");
+    device_export->add_option("--output,-o", export_file, "Write to this file (default: standard output)");
+    device_export->add_flag("--with-keys", with_keys, "Include AppKey, NwkSKey and AppSKey (otherwise left blank)");
 
     // codec
     CLI::App* codec = app.add_subcommand("codec", "Payload codecs");
@@ -166,6 +181,34 @@ int main(int argc, char** argv) {
     replay->add_option("--speed", replay_args.speed, "1: as recorded (default); 10: ten times faster; 0: at once");
     replay->add_option("--linger-ms", replay_args.linger_ms,
                        "Wait after the last datagram for acknowledgements and downlinks (default 1500)");
+
+    // sim
+    schwebe::app::SimArgs sim_args;
+    CLI::App* sim = app.add_subcommand(
+        "sim", "Simulate the city: gateways, parking sensors, environment sensors and heat meters sending their real "
+               "payloads to a server over Semtech UDP (README: The simulated city)");
+    sim->add_option("--server", sim_args.server, "HOST:PORT (default: bridge.udp_bind, 0.0.0.0 as 127.0.0.1)");
+    sim->add_option("--gateways", sim_args.gateways, "Gateways along the valley (default 6)");
+    sim->add_option("--zones", sim_args.zones, "Parking zones (default 5)");
+    sim->add_option("--spots", sim_args.spots, "Parking spots per zone, one sensor each (default 40)");
+    sim->add_option("--environment", sim_args.environment, "Indoor environment sensors, Elsys ERS CO2 (default 30)");
+    sim->add_option("--meters", sim_args.meters, "Heat meters, Elvaco CMi4140 (default 20)");
+    sim->add_option("--otaa-share", sim_args.otaa_share,
+                    "Share of environment sensors and meters that join by OTAA (default 0.5; parking sensors are ABP)");
+    sim->add_option("--hours", sim_args.hours, "Simulated hours (default 24)");
+    sim->add_option("--speed", sim_args.speed, "Simulated seconds per second (default 60; 1440: a day in a minute)");
+    sim->add_option("--seed", sim_args.seed, "Seed: the same seed gives the same city and traffic (default 1)");
+    sim->add_option("--loss", sim_args.loss, "Chance that a gateway in range misses a frame (default 0.02)");
+    sim->add_option("--duplicate", sim_args.duplicate, "Chance that a gateway forwards a frame twice (default 0.005)");
+    sim->add_flag("--provision", sim_args.provision,
+                  "First add the city's device profiles and devices to the configured store (device import)");
+    sim->add_option("--devices-csv", sim_args.devices_csv, "Write the devices as CSV for schwebe device import");
+    sim->add_flag("--provision-only", sim_args.provision_only, "Provision or write the CSV, send no traffic");
+    sim->add_option("--truth", sim_args.truth, "Write the ground truth (uplinks, readings, parking) as JSON here");
+    sim->add_flag("--plant", sim_args.plant,
+                  "After the traffic, send a replayed frame, a forged MIC and a malformed datagram");
+    sim->add_flag("--json", sim_args.json, "Print the summary as JSON");
+    sim->add_option("--progress", sim_args.progress, "auto (a bar on a terminal), bar, lines or off");
 
     // serve
     std::vector<std::string> components{"bridge", "ns", "api"};
@@ -202,9 +245,12 @@ int main(int argc, char** argv) {
     if (device_list->parsed()) return schwebe::app::device_list(*config, list_application, json);
     if (device_show->parsed()) return schwebe::app::device_show(*config, device_eui, json);
     if (device_remove->parsed()) return schwebe::app::device_remove(*config, device_eui);
+    if (device_import->parsed()) return schwebe::app::device_import(*config, import_args);
+    if (device_export->parsed()) return schwebe::app::device_export(*config, list_application, export_file, with_keys);
     if (codec_run->parsed()) return schwebe::app::codec_run(*config, codec_args);
     if (codec_list->parsed()) return schwebe::app::codec_list(json);
     if (replay->parsed()) return schwebe::app::replay_command(*config, replay_args);
+    if (sim->parsed()) return schwebe::app::sim_command(*config, sim_args);
     if (serve->parsed()) return schwebe::app::serve(*config, components);
     return 1;
 }

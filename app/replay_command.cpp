@@ -19,7 +19,9 @@ int fail(const std::string& reason) {
     return 2;
 }
 
-std::optional<boost::asio::ip::udp::endpoint> parse_endpoint(const std::string& text) {
+}  // namespace
+
+std::optional<boost::asio::ip::udp::endpoint> parse_udp_endpoint(const std::string& text) {
     const auto colon = text.rfind(':');
     if (colon == std::string::npos) return std::nullopt;
     std::string host = text.substr(0, colon);
@@ -38,11 +40,9 @@ std::optional<boost::asio::ip::udp::endpoint> parse_endpoint(const std::string& 
     return boost::asio::ip::udp::endpoint(address, static_cast<unsigned short>(port));
 }
 
-}  // namespace
-
 int replay_command(const common::Config& config, const ReplayArgs& args) {
     const std::string server_text = args.server.value_or(config.get("bridge.udp_bind"));
-    const auto server = parse_endpoint(server_text);
+    const auto server = parse_udp_endpoint(server_text);
     if (!server) return fail("--server: expected HOST:PORT, got '" + server_text + "'");
     if (!(args.speed >= 0)) return fail("--speed: expected 0 (as fast as possible) or more");
     if (args.linger_ms < 0 || args.linger_ms > 600'000) return fail("--linger-ms: expected 0..600000");

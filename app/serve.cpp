@@ -1,6 +1,7 @@
 #include "app/serve.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <sstream>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -524,6 +525,17 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
                                        }()}});
         io.run();
         publish_thread.join();
+        // What was refused over the run, by reason, exactly (the drop log lines are rate-limited): one line each.
+        {
+            std::istringstream rendered(metrics.render());
+            for (std::string line; std::getline(rendered, line);) {
+                if (!line.starts_with("schwebe_ns_uplink_drops_total{") && !line.starts_with("schwebe_bridge_dropped_total{")) {
+                    continue;
+                }
+                const auto space = line.rfind(' ');
+                log::info("refused in total", {{"metric", line.substr(0, space)}, {"count", line.substr(space + 1)}});
+            }
+        }
         log::info("stopped");
         return 0;
     } catch (const std::exception& e) {

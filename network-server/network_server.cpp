@@ -532,11 +532,10 @@ void NetworkServer::handle_join_request(UplinkContext& ctx, Batch& batch) {
         return drop(ctx, "devnonce_reused", "DevNonce not above the last one (LoRaWAN 1.0.4)");
     }
     if (record.join_nonce >= max_join_nonce) return drop(ctx, "join_nonce_exhausted");
-    const auto dev_addr = allocate_dev_addr();
-    if (!dev_addr) return drop(ctx, "dev_addr_exhausted");
-
     const std::uint32_t join_nonce = record.join_nonce + 1;
     const auto keys = device->join_crypto->derive_session_keys(join_nonce, options_.net_id, request.dev_nonce);
+    const auto dev_addr = allocate_dev_addr(keys.nwk_s_key);
+    if (!dev_addr) return drop(ctx, "dev_addr_exhausted");
     DeviceSession session;
     session.dev_addr = *dev_addr;
     session.nwk_s_key = keys.nwk_s_key;
@@ -595,11 +594,18 @@ void NetworkServer::handle_join_request(UplinkContext& ctx, Batch& batch) {
     record.last_dev_nonce = std::max(record.last_dev_nonce.value_or(0), request.dev_nonce);
 }
 
-/// A random NwkAddr under the NetID, preferring one no session uses (sharing is legal, but costs MIC checks).
-std::optional<lorawan::DevAddr> NetworkServer::allocate_dev_addr() {
+/// A NwkAddr under the NetID drawn from the new session's NwkSKey, preferring one no session uses (sharing is legal,
+/// but costs MIC checks). Unpredictable without the device's AppKey, like a random one, yet the same join of the same
+/// device on a fresh store gets the same address: a captured day of joins and uplinks replays (schwebe replay).
+std::optional<lorawan::DevAddr> NetworkServer::allocate_dev_addr(const lorawan::NwkSKey& nwk_s_key) {
+    const auto& k = nwk_s_key.bytes();
     std::optional<lorawan::DevAddr> candidate;
-    for (int attempt = 0; attempt < 16; ++attempt) {
-        candidate = lorawan::dev_addr_for(options_.net_id, static_cast<std::uint32_t>(rng_()));
+    for (std::uint32_t attempt = 0; attempt < 16; ++attempt) {
+        const std::size_t o = (attempt % 4) * 4;
+        const std::uint32_t bits = (std::uint32_t{k[o]} << 24 | std::uint32_t{k[o + 1]} << 16 |
+                                    std::uint32_t{k[o + 2]} << 8 | std::uint32_t{k[o + 3]}) ^
+                                   (attempt / 4) * 0x9e3779b9U;
+        candidate = lorawan::dev_addr_for(options_.net_id, bits);
         if (!store_.dev_addr_in_use(*candidate)) return candidate;
     }
     return candidate;

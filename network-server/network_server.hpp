@@ -112,7 +112,7 @@ private:
     void schedule_class_a_reply(UplinkContext& ctx, Batch& batch);
     // join steps
     void handle_join_request(UplinkContext& ctx, Batch& batch);
-    std::optional<lorawan::DevAddr> allocate_dev_addr();
+    std::optional<lorawan::DevAddr> allocate_dev_addr(const lorawan::NwkSKey& nwk_s_key);
     // batch
     void finish(Batch& batch);
     void drop(const UplinkContext& ctx, std::string_view reason, std::string_view detail = {});

@@ -167,11 +167,15 @@ void SimulatedGateway::on_datagram(lorawan::ByteView data, bool down) {
                     dl.phy_payload = common::base64_decode(dl.txpk["data"].get<std::string>()).value_or(lorawan::Bytes{});
                 }
             }
-            downlinks.push_back(std::move(dl));
-
             std::optional<std::string> answer = tx_ack_error_;
             bool with_json = tx_ack_with_json_;
-            if (!queued_answers_.empty()) {
+            if (on_pull_resp) {
+                answer = on_pull_resp(dl);
+                with_json = true;
+            } else {
+                downlinks.push_back(std::move(dl));
+            }
+            if (!on_pull_resp && !queued_answers_.empty()) {
                 answer = queued_answers_.back();
                 queued_answers_.pop_back();
                 with_json = true;

@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <array>
 #include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -77,6 +78,10 @@ public:
     void answer_tx_ack(std::optional<std::string> error, bool with_json = true);
     /// Answers for the next PULL_RESPs in order, each as answer_tx_ack would; after them, the default answer.
     void answer_tx_acks_in_order(std::vector<std::string> errors);
+
+    /// When set, decides the answer to each PULL_RESP instead of answer_tx_ack(): "NONE" for OK, else the error
+    /// name (TOO_LATE, TX_FREQ, …). The downlink is recorded in `downlinks` only when this is not set.
+    std::function<std::string(const ReceivedDownlink&)> on_pull_resp;
 
     std::vector<Token> push_acks;
     std::vector<Token> pull_acks;

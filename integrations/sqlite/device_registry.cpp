@@ -320,6 +320,11 @@ lorawan::Result<Ok, RegistryError> SqliteDeviceRegistry::add_device(const ns::De
     return write_device(device, /*is_new=*/true);
 }
 
+lorawan::Result<Ok, RegistryError> SqliteDeviceRegistry::validate(const ns::Device& device,
+                                                                  const ns::DeviceProfile& profile) {
+    return validate_device(device, profile);
+}
+
 lorawan::Result<Ok, RegistryError> SqliteDeviceRegistry::update_device(const ns::Device& device) {
     return write_device(device, /*is_new=*/false);
 }

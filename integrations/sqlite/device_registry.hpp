@@ -57,6 +57,9 @@ public:
 
     // Devices
 
+    /// Checks the fields of `device` against `profile` as add_device does (its application and dev_eui aside).
+    [[nodiscard]] static lorawan::Result<lorawan::Ok, RegistryError> validate(const ns::Device& device,
+                                                                              const ns::DeviceProfile& profile);
     /// Stores a new device. Refused when its dev_eui is taken, its application or profile does not exist, a field
     /// is out of range, or its keys do not match its profile's activation: OTAA needs join_eui and app_key and no
     /// session; ABP needs dev_addr, nwk_s_key and app_s_key and no join_eui or app_key.
