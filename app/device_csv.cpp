@@ -1,6 +1,8 @@
 #include "app/device_csv.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <map>

@@ -565,7 +565,7 @@ SimSummary CitySim::run(const std::function<void(const Progress&)>& progress) {
         std::uint64_t acks = 0;
         for (const auto& g : s.gateways) acks += g->push_acks.size();
         s.summary.push_acks = acks;
-        progress(Progress{fraction, s.sim_now(), &s.summary});
+        progress(Progress{fraction, std::min(s.sim_now(), s.city_options.start + s.city_options.duration), &s.summary});
     };
     const double total_ms = std::chrono::duration<double, std::milli>(s.city_options.duration).count();
     while (!traffic_done) {

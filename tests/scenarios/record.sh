@@ -16,7 +16,7 @@ out=tests/scenarios/wuppertal-day
 work=$(mktemp -d)
 trap 'kill "$serve" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$((20000 + RANDOM % 20000))  # a loopback port; a clash shows as the server failing to bind
 export SCHWEBE_STORAGE_SQLITE_PATH="$work/schwebe.db" SCHWEBE_MQTT_ENABLED=false \
   SCHWEBE_BRIDGE_UDP_BIND="127.0.0.1:$port" SCHWEBE_BRIDGE_CAPTURE_FILE="$work/capture.jsonl" SCHWEBE_API_BIND=127.0.0.1:0
 sim=(--seed 1 --hours 24 --speed 1440)
