@@ -86,6 +86,12 @@ std::optional<ns::Application> find_application(SqliteDeviceRegistry& registry, 
     return registry.find_application_by_id(name_or_id);
 }
 
+/// The id of the application with that name (or id).
+std::optional<std::string> application_id_of(SqliteDeviceRegistry& registry, const std::string& name_or_id) {
+    const auto found = find_application(registry, name_or_id);
+    return found ? std::optional<std::string>(found->id) : std::nullopt;
+}
+
 Json profile_json(const ns::DeviceProfile& p) {
     return Json{{"id", p.id},
                 {"name", p.name},
@@ -308,10 +314,8 @@ int device_add(const common::Config& config, const DeviceAddArgs& args) {
 int device_list(const common::Config& config, const std::optional<std::string>& application, bool json) {
     return with_registry(config, [&](sqlite::Database&, SqliteDeviceRegistry& registry) {
         std::optional<std::string> application_id;
-        if (application) {
-            const auto found = find_application(registry, *application);
-            if (!found) return fail("--application: no application '" + *application + "'");
-            application_id = found->id;
+        if (application && !(application_id = application_id_of(registry, *application))) {
+            return fail("--application: no application '" + *application + "'");
         }
         const auto devices = registry.list_devices(application_id);
         const Names names(registry);
@@ -422,10 +426,8 @@ int device_export(const common::Config& config, const std::optional<std::string>
                   const std::optional<std::string>& file, bool with_keys) {
     return with_registry(config, [&](sqlite::Database&, SqliteDeviceRegistry& registry) {
         std::optional<std::string> application_id;
-        if (application) {
-            const auto found = find_application(registry, *application);
-            if (!found) return fail("--application: no application '" + *application + "'");
-            application_id = found->id;
+        if (application && !(application_id = application_id_of(registry, *application))) {
+            return fail("--application: no application '" + *application + "'");
         }
         const std::string csv = export_devices_csv(registry, application_id, with_keys);
         if (!file) {

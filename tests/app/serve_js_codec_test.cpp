@@ -23,6 +23,7 @@
 #include <variant>
 #include <vector>
 
+#include "app/serve_process_support.hpp"
 #include "app/serve_test_support.hpp"
 #include "common/base64.hpp"
 #include "common/gateway_json.hpp"
@@ -44,51 +45,6 @@ namespace {
 const auto gateway_eui = *lorawan::Eui64::from_hex("0016c001f153a14c");
 constexpr const char* application_name = "city";
 constexpr const char* profile_name = "js-sensor";
-
-/// `schwebe serve` as a process of the test's own. Unlike SchwebeProcess (support/schwebe_process.hpp), it keeps
-/// the pid for signals other than the end (SIGHUP), and the server's output in a file for failure messages.
-class ServeProcess {
-public:
-    ServeProcess(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-                 std::filesystem::path output)
-        : output_(std::move(output)) {
-        const int fd = ::open(output_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        REQUIRE(fd >= 0);
-        pid_ = schwebe::test::detail::spawn_schwebe(args, env, fd);
-        ::close(fd);
-        REQUIRE(pid_ > 0);
-    }
-    ServeProcess(const ServeProcess&) = delete;
-    ServeProcess& operator=(const ServeProcess&) = delete;
-    ~ServeProcess() {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-    }
-
-    void signal(int sig) const { REQUIRE(::kill(pid_, sig) == 0); }
-
-    /// SIGTERM, then the exit status.
-    int terminate() {
-        signal(SIGTERM);
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-
-    /// What the server wrote so far (stdout and stderr).
-    [[nodiscard]] std::string output() const {
-        std::ifstream in(output_);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        return ss.str();
-    }
-
-private:
-    std::filesystem::path output_;
-    pid_t pid_ = -1;
-};
 
 /// The device of these tests: ABP, LoRaWAN 1.0.3, a session with fixed keys.
 struct Device {

@@ -37,7 +37,8 @@ inline std::vector<std::string> lines_of(const std::string& text) {
     return out;
 }
 
-/// `schwebe serve` as a process of the test's own, its output (stdout and stderr) in a file.
+/// `schwebe serve` as a process of the test's own. Unlike SchwebeProcess (support/schwebe_process.hpp), it keeps
+/// the pid for signals other than the end (SIGHUP), and the server's output in a file for failure messages.
 class ServeProcess {
 public:
     ServeProcess(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
@@ -57,15 +58,18 @@ public:
         ::waitpid(pid_, nullptr, 0);
     }
 
+    void signal(int sig) const { REQUIRE(::kill(pid_, sig) == 0); }
+
     /// SIGTERM, then the exit status.
     int terminate() {
-        REQUIRE(::kill(pid_, SIGTERM) == 0);
+        signal(SIGTERM);
         int status = 0;
         ::waitpid(pid_, &status, 0);
         pid_ = -1;
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }
 
+    /// What the server wrote so far (stdout and stderr).
     [[nodiscard]] std::string output() const { return read_text(output_); }
 
 private:
