@@ -189,7 +189,8 @@ int sim_command(const common::Config& config, const SimArgs& args) {
                   << "  joins            " << summary.joins_accepted << " accepted of " << summary.join_requests
                   << " requests; " << summary.devices_joined << " of " << summary.otaa_devices << " OTAA devices joined\n"
                   << "  downlinks        " << summary.downlinks << " (RX1 " << summary.rx1 << ", RX2 " << summary.rx2
-                  << "), MAC commands applied " << summary.mac_commands << "\n"
+                  << "; RX1 offers too late, then RX2 " << summary.rx1_too_late << "), MAC commands applied "
+                  << summary.mac_commands << "\n"
                   << "  RX-window misses " << summary.rx_window_misses;
         for (const auto& [reason, n] : summary.miss_reasons) std::cout << " " << reason << "=" << n;
         std::cout << "\n";

@@ -40,6 +40,7 @@ nlohmann::json SimSummary::to_json() const {
             {"downlinks", downlinks},
             {"rx1", rx1},
             {"rx2", rx2},
+            {"rx1_too_late", rx1_too_late},
             {"rx_window_misses", rx_window_misses},
             {"miss_reasons", miss_reasons},
             {"tx_acks", tx_acks},
@@ -72,7 +73,8 @@ struct LiveDevice {
     std::optional<lorawan::JoinCrypto> join;
     lorawan::DevAddr dev_addr;
     std::uint32_t f_cnt_up = 0;
-    std::optional<std::uint32_t> f_cnt_down;
+    std::optional<std::uint32_t> f_cnt_down;  ///< the highest downlink counter taken
+    std::deque<std::uint32_t> f_cnts_taken;   ///< the last downlink counters taken: a counter used twice is a miss
     std::uint16_t dev_nonce = 0;
     bool join_pending = false;
     SimTime next_join{};
@@ -300,6 +302,19 @@ struct CitySim::Impl {
         return 0;
     }
 
+    /// Whether `tmst` at gateway g is the RX1 time of an uplink that gateway heard (of any device).
+    [[nodiscard]] bool is_rx1_timing(std::size_t g, std::uint32_t tmst) const {
+        for (const auto& d : devices) {
+            for (const auto& up : d.uplinks) {
+                const std::uint32_t delay1 = up.join ? 5'000'000U : d.rx1_delay_s * 1'000'000U;
+                for (const auto& [gateway, uplink_tmst] : up.heard) {
+                    if (gateway == g && tmst == uplink_tmst + delay1) return true;
+                }
+            }
+        }
+        return false;
+    }
+
     std::string on_downlink(std::size_t g, const ReceivedDownlink& dl) {
         ++summary.downlinks;
         ++summary.tx_acks;
@@ -311,9 +326,15 @@ struct CitySim::Impl {
         const auto dr = dr_of_datr(txpk.value("datr", std::string()));
         if (!dr) return miss("bad_datr");
         // The gateway must hold it before its time: a packet forwarder answers TOO_LATE otherwise.
+        // An RX1 offer that comes too late is answered so and followed by the server's RX2 offer: only when that
+        // one is late too has the device missed its answer.
         if (static_cast<std::int32_t>(tmst - counter(g)) <= 0) {
-            ++summary.rx_window_misses;
-            ++summary.miss_reasons["too_late"];
+            if (is_rx1_timing(g, tmst)) {
+                ++summary.rx1_too_late;
+            } else {
+                ++summary.rx_window_misses;
+                ++summary.miss_reasons["too_late"];
+            }
             return "TOO_LATE";
         }
         const auto phy = lorawan::parse_phy_payload(dl.phy_payload);
@@ -327,12 +348,18 @@ struct CitySim::Impl {
         if (it == by_dev_addr.end()) return miss("unknown_dev_addr");
         for (const std::size_t i : it->second) {
             auto& d = devices[i];
+            // The 32-bit counter nearest the highest taken. Time runs faster than the RX windows (which keep their
+            // real length), so one device's windows can overlap: an RX2 answer to an earlier uplink may come after
+            // an RX1 answer to a later one and carry the lower counter. A counter used twice is the miss.
             const std::uint32_t last = d.f_cnt_down.value_or(0);
             std::uint32_t f_cnt = (last & 0xffff0000U) | frame->f_cnt_16;
-            if (d.f_cnt_down && f_cnt <= last) f_cnt += 0x10000U;
+            if (d.f_cnt_down && f_cnt <= last && last - f_cnt >= 0x8000U) f_cnt += 0x10000U;
             const lorawan::ByteView msg{dl.phy_payload.data(), dl.phy_payload.size() - 4};
             if (!d.session->verify_data_mic(lorawan::Direction::downlink, frame->dev_addr, f_cnt, msg, frame->mic)) {
                 continue;
+            }
+            if (std::find(d.f_cnts_taken.begin(), d.f_cnts_taken.end(), f_cnt) != d.f_cnts_taken.end()) {
+                return miss("f_cnt_down_reused");
             }
             for (auto& up : d.uplinks) {
                 if (up.answered || up.join) continue;
@@ -340,7 +367,9 @@ struct CitySim::Impl {
                 if (window == 0) continue;
                 up.answered = true;
                 (window == 1 ? summary.rx1 : summary.rx2) += 1;
-                d.f_cnt_down = f_cnt;
+                d.f_cnt_down = std::max(f_cnt, d.f_cnt_down.value_or(0));
+                d.f_cnts_taken.push_back(f_cnt);
+                if (d.f_cnts_taken.size() > 16) d.f_cnts_taken.pop_front();
                 apply_downlink(d, *frame, f_cnt);
                 return "NONE";
             }
@@ -373,6 +402,7 @@ struct CitySim::Impl {
                 by_dev_addr[d.dev_addr.value()].push_back(i);
                 d.f_cnt_up = 0;
                 d.f_cnt_down.reset();
+                d.f_cnts_taken.clear();
                 d.join_pending = false;
                 d.rx1_delay_s = accept->rx_delay == 0 ? 1 : accept->rx_delay;
                 d.rx1_dr_offset = accept->dl_settings.rx1_dr_offset;

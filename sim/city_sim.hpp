@@ -55,6 +55,7 @@ struct SimSummary {
     std::uint64_t downlinks = 0;        ///< PULL_RESP received
     std::uint64_t rx1 = 0;              ///< downlinks that landed in RX1
     std::uint64_t rx2 = 0;
+    std::uint64_t rx1_too_late = 0;     ///< RX1 offers answered TOO_LATE (the server then offers RX2: not a miss)
     std::uint64_t rx_window_misses = 0; ///< downlinks no device could receive (the reasons below)
     std::map<std::string, std::uint64_t> miss_reasons;
     std::uint64_t tx_acks = 0;
