@@ -237,12 +237,24 @@ CREATE TABLE outbox (
 );
 )sql";
 
+// API tokens (token_store.hpp): only the SHA-256 of each secret is kept.
+constexpr std::string_view migration_5_api_tokens = R"sql(
+CREATE TABLE api_tokens (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    token_hash   TEXT NOT NULL UNIQUE,
+    created_at   TEXT NOT NULL,
+    last_used_at TEXT
+);
+)sql";
+
 // Append new migrations at the end of this list, never in between (see migrations.hpp).
 constexpr std::string_view migrations[] = {
     migration_1_gateways,
     migration_2_devices,
     migration_3_network_server,
     migration_4_application,
+    migration_5_api_tokens,
 };
 
 std::runtime_error migration_error(const Database& db, const std::string& what) {

@@ -145,7 +145,7 @@ TEST_CASE("devices: migration 2 is applied to a version-1 file and keeps its gat
         // A file as a binary that knew only migration 1 left it: migration 1's tables, one gateway, version 1.
         auto db = Database::open(dir.db_path());
         db.exec(
-            "DROP TABLE outbox; DROP TABLE gateway_stats; DROP TABLE parking_spots; DROP TABLE readings; DROP TABLE uplinks;"
+            "DROP TABLE api_tokens; DROP TABLE outbox; DROP TABLE gateway_stats; DROP TABLE parking_spots; DROP TABLE readings; DROP TABLE uplinks;"
             "DROP TABLE downlink_queue; DROP TABLE device_dev_nonces; DROP TABLE device_join_state;"
             "DROP TABLE device_sessions;"
             "DROP TABLE devices; DROP TABLE device_profiles; DROP TABLE applications;"

@@ -597,7 +597,7 @@ TEST_CASE("ns store: migration 3 gives the ABP devices of a version-2 file their
         REQUIRE(registry.add_device(meter).ok());
         REQUIRE(registry.add_device(spot_device(city.id, otaa.id)).ok());
         db.exec(
-            "DROP TABLE outbox; DROP TABLE gateway_stats; DROP TABLE parking_spots; DROP TABLE readings; DROP TABLE uplinks;"
+            "DROP TABLE api_tokens; DROP TABLE outbox; DROP TABLE gateway_stats; DROP TABLE parking_spots; DROP TABLE readings; DROP TABLE uplinks;"
             "DROP TABLE downlink_queue; DROP TABLE device_dev_nonces; DROP TABLE device_join_state;"
             "DROP TABLE device_sessions; DELETE FROM schema_migrations WHERE version >= 3;");
         REQUIRE(schwebe::sqlite::schema_version(db) == 2);
