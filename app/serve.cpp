@@ -13,7 +13,9 @@
 #include <set>
 #include <thread>
 
+#include "app/api.hpp"
 #include "common/log.hpp"
+#include "dashboards/http_server.hpp"
 #include "common/metrics.hpp"
 #include "gateway-bridge/gateway_registry.hpp"
 #include "gateway-bridge/mqtt_forwarder.hpp"
@@ -478,7 +480,73 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
             log::info("network server running", {{"net_id", config.get("network_server.net_id")},
                                                  {"dedup_window_ms", config.get("network_server.dedup_window_ms")}});
         }
-        if (wanted.contains("api")) log::warn("the HTTP API is not built yet", {{"api_bind", config.get("api.bind")}});
+        // The HTTP API on a thread of its own, with its own connection to the file: a slow query or a slow client
+        // never holds up the network server's thread (and its RX windows). What belongs to that thread is posted.
+        boost::asio::io_context api_io;
+        std::optional<sqlite::Database> api_db;
+        std::unique_ptr<Api> api;
+        std::unique_ptr<dashboards::HttpServer> http;
+        PublishThread api_thread{api_io};  // declared after what it uses: joined before they go
+        if (wanted.contains("api")) {
+            const auto hp = common::parse_host_port(config.get("api.bind"));
+            if (!hp) throw std::invalid_argument("api.bind: expected host:port, got '" + config.get("api.bind") + "'");
+            dashboards::HttpOptions ho;
+            ho.host = hp->host;
+            ho.port = hp->port;
+            const auto body = config.get_int("api.max_body_bytes");
+            const auto timeout = config.get_int("api.request_timeout_ms");
+            const auto connections = config.get_int("api.max_connections");
+            if (body < 1024) throw std::invalid_argument("api.max_body_bytes: expected at least 1024");
+            if (timeout < 100) throw std::invalid_argument("api.request_timeout_ms: expected at least 100");
+            if (connections < 1) throw std::invalid_argument("api.max_connections: expected at least 1");
+            ho.max_body_bytes = static_cast<std::size_t>(body);
+            ho.request_timeout = std::chrono::milliseconds{timeout};
+            ho.max_connections = static_cast<std::size_t>(connections);
+            api_db.emplace(sqlite::Database::open(config.get("storage.sqlite_path")));
+            ApiHooks hooks;
+            hooks.render_metrics = [&io, &metrics](std::function<void(std::string)> done) {
+                boost::asio::post(io, [&metrics, done = std::move(done)] { done(metrics.render()); });
+            };
+            if (network_server) {
+                hooks.enqueue = [&io, &network_server](lorawan::Eui64 dev_eui, std::uint8_t f_port, lorawan::Bytes data,
+                                                       bool confirmed, auto done) {
+                    boost::asio::post(io, [&network_server, dev_eui, f_port, data = std::move(data), confirmed,
+                                           done = std::move(done)] {
+                        done(network_server->enqueue_downlink(dev_eui, f_port, data, confirmed));
+                    });
+                };
+            }
+            if (js_codecs) {
+                hooks.profiles_changed = [&io, &load_js_codecs] {
+                    boost::asio::post(io, [&load_js_codecs] {
+                        try {
+                            load_js_codecs(false);
+                        } catch (const std::exception& e) {
+                            log::error("JavaScript codecs not loaded", {{"error", e.what()}});
+                        }
+                    });
+                };
+            }
+            ApiOptions api_options;
+            api_options.gateway_offline_after = std::chrono::seconds{config.get_int("bridge.offline_after_s")};
+            api = std::make_unique<Api>(api_io, *api_db, api_options, std::move(hooks));
+            http = std::make_unique<dashboards::HttpServer>(
+                api_io, ho, [&api](const dashboards::Request& request, dashboards::Respond respond) {
+                    api->handle(request, std::move(respond));
+                });
+            const auto& counters = api->counters();
+            metrics.gauge("schwebe_api_requests_total", "HTTP requests answered", {},
+                          [&counters] { return static_cast<double>(counters.requests.load()); });
+            metrics.gauge("schwebe_api_client_errors_total", "HTTP requests answered 4xx", {},
+                          [&counters] { return static_cast<double>(counters.client_errors.load()); });
+            metrics.gauge("schwebe_api_unauthorized_total", "HTTP requests refused for want of a valid token", {},
+                          [&counters] { return static_cast<double>(counters.unauthorized.load()); });
+            metrics.gauge("schwebe_api_server_errors_total", "HTTP requests answered 5xx", {},
+                          [&counters] { return static_cast<double>(counters.server_errors.load()); });
+            http->start();
+            api_thread.start();
+            log::info("HTTP API and dashboard listening", {{"api_bind", ho.host + ":" + std::to_string(http->port())}});
+        }
 
         // SIGHUP: the JavaScript codec files are read and compiled again (and those of profiles added since).
         std::function<void()> wait_for_hangup = [&] {
@@ -513,6 +581,12 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
                     });
                 });
             }
+            if (http) {
+                boost::asio::post(api_io, [&] {
+                    api->stop();
+                    http->stop([&] { api_io.stop(); });
+                });
+            }
             if (udp) udp->stop();
             if (bridge_mqtt) bridge_mqtt->stop();
             if (ns_mqtt) ns_mqtt->stop();
@@ -525,6 +599,7 @@ int serve(const common::Config& config, const std::vector<std::string>& componen
                                        }()}});
         io.run();
         publish_thread.join();
+        api_thread.join();
         // What was refused over the run, by reason, exactly (the drop log lines are rate-limited): one line each.
         {
             std::istringstream rendered(metrics.render());
