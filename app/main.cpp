@@ -9,11 +9,13 @@
 
 #include "app/codec_command.hpp"
 #include "app/device_command.hpp"
+#include "app/downlink_command.hpp"
 #include "app/replay_command.hpp"
 #include "app/sim_command.hpp"
 #include "app/frame_json.hpp"
 #include "app/gateway_command.hpp"
 #include "app/serve.hpp"
+#include "app/token_command.hpp"
 #include "common/config.hpp"
 
 namespace {
@@ -155,6 +157,38 @@ int main(int argc, char** argv) {
     device_export->add_option("--output,-o", export_file, "Write to this file (default: standard output)");
     device_export->add_flag("--with-keys", with_keys, "Include AppKey, NwkSKey and AppSKey (otherwise left blank)");
 
+    // downlink
+    CLI::App* downlink = app.add_subcommand("downlink", "Devices' downlink queues in the configured store");
+    downlink->require_subcommand(1);
+    schwebe::app::DownlinkEnqueueArgs enqueue_args;
+    CLI::App* downlink_enqueue = downlink->add_subcommand(
+        "enqueue", "Queue a downlink for a device; a running server sends it after the device's next uplink");
+    downlink_enqueue->add_option("--dev-eui", enqueue_args.dev_eui, "DevEUI, 16 hex digits")->required();
+    downlink_enqueue->add_option("--fport", enqueue_args.f_port, "FPort, 1..223")->required();
+    downlink_enqueue->add_option("--hex", enqueue_args.hex, "Payload bytes in hex (plaintext), at most 242")
+        ->required();
+    downlink_enqueue->add_flag("--confirmed", enqueue_args.confirmed, "Ask the device to acknowledge it");
+    std::string downlink_eui;
+    CLI::App* downlink_list = downlink->add_subcommand("list", "List a device's queued downlinks in sending order");
+    downlink_list->add_option("--dev-eui", downlink_eui, "DevEUI")->required();
+    downlink_list->add_flag("--json", json, "Print JSON");
+    CLI::App* downlink_flush = downlink->add_subcommand("flush", "Remove every queued downlink of a device");
+    downlink_flush->add_option("--dev-eui", downlink_eui, "DevEUI")->required();
+
+    // token
+    CLI::App* token = app.add_subcommand("token", "HTTP API tokens in the configured store");
+    token->require_subcommand(1);
+    std::string token_name;
+    CLI::App* token_create = token->add_subcommand(
+        "create", "Create a token and print its secret on stdout, this once only (id and name on stderr)");
+    token_create->add_option("--name", token_name, "Name (unique), e.g. the script that uses it")->required();
+    token_create->add_flag("--json", json, "Print {id, name, created_at, token} as JSON");
+    CLI::App* token_list = token->add_subcommand("list", "List tokens: id, name, created, last used (no secrets)");
+    token_list->add_flag("--json", json, "Print JSON");
+    std::string token_id_or_name;
+    CLI::App* token_revoke = token->add_subcommand("revoke", "Revoke a token: the API refuses its secret from now on");
+    token_revoke->add_option("id_or_name", token_id_or_name, "The token's id or name")->required();
+
     // codec
     CLI::App* codec = app.add_subcommand("codec", "Payload codecs");
     codec->require_subcommand(1);
@@ -247,6 +281,12 @@ int main(int argc, char** argv) {
     if (device_remove->parsed()) return schwebe::app::device_remove(*config, device_eui);
     if (device_import->parsed()) return schwebe::app::device_import(*config, import_args);
     if (device_export->parsed()) return schwebe::app::device_export(*config, list_application, export_file, with_keys);
+    if (downlink_enqueue->parsed()) return schwebe::app::downlink_enqueue(*config, enqueue_args);
+    if (downlink_list->parsed()) return schwebe::app::downlink_list(*config, downlink_eui, json);
+    if (downlink_flush->parsed()) return schwebe::app::downlink_flush(*config, downlink_eui);
+    if (token_create->parsed()) return schwebe::app::token_create(*config, token_name, json);
+    if (token_list->parsed()) return schwebe::app::token_list(*config, json);
+    if (token_revoke->parsed()) return schwebe::app::token_revoke(*config, token_id_or_name);
     if (codec_run->parsed()) return schwebe::app::codec_run(*config, codec_args);
     if (codec_list->parsed()) return schwebe::app::codec_list(json);
     if (replay->parsed()) return schwebe::app::replay_command(*config, replay_args);
