@@ -480,6 +480,11 @@ TEST_CASE("what traffic stored is served: parking counts, readings and their per
     std::smatch m;
     REQUIRE(std::regex_search(metrics, m, uplinks_total));
     CHECK(std::stoi(m[2].str()) == 3);
+    // Per gateway: the three frames came through the one gateway.
+    const std::regex per_gateway("schwebe_gateway_uplinks_total\\{gateway_id=\"" + gateway_eui.to_string() +
+                                 "\"\\} (\\d+)");
+    REQUIRE(std::regex_search(metrics, m, per_gateway));
+    CHECK(std::stoi(m[1].str()) == 3);
 
     // A graceful stop ends the open stream and the server exits 0.
     CHECK(api.serve->terminate() == 0);
