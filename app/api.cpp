@@ -971,18 +971,9 @@ struct Api::Impl {
         }
         if (n == 4 && parts[3] == "queue") {
             if (!registry.find_device(dev_eui)) return reply(error_response(404, "no device " + dev_eui.to_string()));
-            const auto item_json = [](const ns::QueueItem& item) {
-                return Json{{"id", item.id},
-                            {"f_port", item.f_port},
-                            {"data", lorawan::to_hex(item.data)},
-                            {"confirmed", item.confirmed},
-                            {"created_at", sqlite::format_timestamp(item.created_at)},
-                            {"f_cnt_down", optional_number(item.f_cnt_down)},
-                            {"attempts", item.attempts}};
-            };
             if (get) {
                 Json out = Json::array();
-                for (const auto& item : ns_store.queue(dev_eui)) out.push_back(item_json(item));
+                for (const auto& item : ns_store.queue(dev_eui)) out.push_back(queue_item_json(item));
                 return reply(json_response(200, Json{{"queue", out}}));
             }
             if (m == "DELETE") {
@@ -1012,14 +1003,14 @@ struct Api::Impl {
                     data = std::move(*bytes);
                 }
                 if (data.size() > 242) refuse(hex ? "hex" : "data", "longer than 242 bytes, the most any data rate carries");
-                const auto finish = [item_json](Respond done, lorawan::Result<ns::QueueItem, ns::QueueError> item) {
+                const auto finish = [](Respond done, lorawan::Result<ns::QueueItem, ns::QueueError> item) {
                     if (!item) {
                         const auto& error = item.error();
                         const auto colon = error.find(':');
                         done(Answer{error_response(400, error, colon == std::string::npos ? "" : error.substr(0, colon)), {}});
                         return;
                     }
-                    done(Answer{json_response(201, item_json(*item)), {}});
+                    done(Answer{json_response(201, queue_item_json(*item)), {}});
                 };
                 if (!hooks.enqueue) {
                     return finish(respond, ns_store.enqueue(dev_eui, static_cast<std::uint8_t>(*f_port), data, confirmed));

@@ -14,6 +14,7 @@
 
 #include "decoders/codec.hpp"
 #include "decoders/js/js_codecs.hpp"
+#include "app/command_support.hpp"
 #include "integrations/sqlite/database.hpp"
 #include "integrations/sqlite/device_registry.hpp"
 
@@ -24,11 +25,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 using sqlite::SqliteDeviceRegistry;
-
-int fail(const std::string& reason) {
-    std::cerr << "schwebe: " << reason << '\n';
-    return 1;
-}
 
 /// Opens the configured store and runs `f(db, registry)`; any exception becomes a one-line reason.
 template <class F>

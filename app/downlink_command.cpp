@@ -9,6 +9,8 @@
 #include <string_view>
 #include <utility>
 
+#include "app/command_support.hpp"
+#include "app/registry_json.hpp"
 #include "integrations/sqlite/database.hpp"
 #include "integrations/sqlite/device_registry.hpp"
 #include "integrations/sqlite/ns_store.hpp"
@@ -22,11 +24,6 @@ using Json = nlohmann::ordered_json;
 
 /// The largest EU868 FRMPayload (data rates 5 to 7), as the HTTP API and the store refuse anything longer.
 constexpr std::size_t max_frm_payload = 242;
-
-int fail(const std::string& reason) {
-    std::cerr << "schwebe: " << reason << '\n';
-    return 1;
-}
 
 std::optional<lorawan::Eui64> parse_dev_eui(const std::string& text, std::string& error) {
     auto eui = lorawan::Eui64::from_hex(text);
@@ -49,16 +46,6 @@ int with_device_queue(const common::Config& config, const lorawan::Eui64& dev_eu
     }
 }
 
-/// The HTTP API's form of a queue item (GET /api/devices/{dev_eui}/queue), so that scripts read both alike.
-Json item_json(const ns::QueueItem& item) {
-    return Json{{"id", item.id},
-                {"f_port", item.f_port},
-                {"data", lorawan::to_hex(item.data)},
-                {"confirmed", item.confirmed},
-                {"created_at", sqlite::format_timestamp(item.created_at)},
-                {"f_cnt_down", item.f_cnt_down ? Json(*item.f_cnt_down) : Json(nullptr)},
-                {"attempts", item.attempts}};
-}
 
 /// The store's refusals start with its field ("f_port: …", "data: …", "dev_eui: …"): named here as the options.
 std::string as_option_error(const std::string& error) {
@@ -105,7 +92,7 @@ int downlink_list(const common::Config& config, const std::string& dev_eui_text,
         const auto items = ns_store.queue(*dev_eui);
         if (json) {
             Json out = Json::array();
-            for (const auto& item : items) out.push_back(item_json(item));
+            for (const auto& item : items) out.push_back(queue_item_json(item));
             std::cout << out.dump(2) << '\n';
             return 0;
         }

@@ -5,30 +5,12 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "app/command_support.hpp"
 #include "common/gateway_json.hpp"
 #include "integrations/sqlite/database.hpp"
 #include "integrations/sqlite/gateway_store.hpp"
 
 namespace schwebe::app {
-
-namespace {
-
-int fail(const std::string& reason) {
-    std::cerr << "schwebe: " << reason << '\n';
-    return 1;
-}
-
-template <class F>
-int with_store(const common::Config& config, F&& f) {
-    try {
-        auto db = sqlite::Database::open(config.get("storage.sqlite_path"));
-        sqlite::SqliteGatewayStore store{db};
-        return f(store);
-    } catch (const std::exception& e) {
-        return fail(e.what());
-    }
-}
-}  // namespace
 
 int gateway_add(const common::Config& config, const GatewayAddArgs& args) {
     const auto id = lorawan::Eui64::from_hex(args.gateway_id);
@@ -48,7 +30,7 @@ int gateway_add(const common::Config& config, const GatewayAddArgs& args) {
         if (eq == std::string::npos || eq == 0) return fail("--tag: expected key=value, got '" + tag + "'");
         r.tags[tag.substr(0, eq)] = tag.substr(eq + 1);
     }
-    return with_store(config, [&](sqlite::SqliteGatewayStore& store) {
+    return with_store<sqlite::SqliteGatewayStore>(config, [&](sqlite::SqliteGatewayStore& store) {
         store.save_registered_gateway(r);
         std::cout << "gateway " << r.gateway_id.to_string() << " registered\n";
         return 0;
@@ -56,7 +38,7 @@ int gateway_add(const common::Config& config, const GatewayAddArgs& args) {
 }
 
 int gateway_list(const common::Config& config, bool json) {
-    return with_store(config, [&](sqlite::SqliteGatewayStore& store) {
+    return with_store<sqlite::SqliteGatewayStore>(config, [&](sqlite::SqliteGatewayStore& store) {
         const auto gateways = store.load_gateways();
         if (json) {
             nlohmann::ordered_json out = nlohmann::ordered_json::array();
@@ -90,7 +72,7 @@ int gateway_list(const common::Config& config, bool json) {
 int gateway_remove(const common::Config& config, const std::string& gateway_id) {
     const auto id = lorawan::Eui64::from_hex(gateway_id);
     if (!id) return fail("--gateway-id: expected 16 hex digits, got '" + gateway_id + "'");
-    return with_store(config, [&](sqlite::SqliteGatewayStore& store) {
+    return with_store<sqlite::SqliteGatewayStore>(config, [&](sqlite::SqliteGatewayStore& store) {
         if (!store.remove_gateway(*id)) return fail("no gateway " + id->to_string());
         std::cout << "gateway " << id->to_string() << " removed\n";
         return 0;

@@ -4,6 +4,8 @@
 
 #include "decoders/codec.hpp"
 #include "decoders/js/js_codecs.hpp"
+#include "integrations/sqlite/database.hpp"
+#include "lorawan/bytes.hpp"
 
 namespace schwebe::app {
 
@@ -124,6 +126,16 @@ bool resolve_codec(const std::string& given, std::string& stored, std::string& e
     }
     stored = given;
     return true;
+}
+
+nlohmann::ordered_json queue_item_json(const ns::QueueItem& item) {
+    return Json{{"id", item.id},
+                {"f_port", item.f_port},
+                {"data", lorawan::to_hex(item.data)},
+                {"confirmed", item.confirmed},
+                {"created_at", sqlite::format_timestamp(item.created_at)},
+                {"f_cnt_down", item.f_cnt_down ? Json(*item.f_cnt_down) : Json(nullptr)},
+                {"attempts", item.attempts}};
 }
 
 }  // namespace schwebe::app

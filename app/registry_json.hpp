@@ -8,6 +8,7 @@
 
 #include "integrations/sqlite/device_registry.hpp"
 #include "network-server/device_model.hpp"
+#include "network-server/store.hpp"
 
 namespace schwebe::app {
 
@@ -30,5 +31,8 @@ struct Names {
 
 /// Everything about a device but its keys, of which only whether each is set.
 [[nodiscard]] nlohmann::ordered_json device_json(const ns::Device& d, const Names& names);
+
+/// A downlink queue item, as the HTTP API's queue and `schwebe downlink list --json` show it.
+[[nodiscard]] nlohmann::ordered_json queue_item_json(const ns::QueueItem& item);
 
 }  // namespace schwebe::app

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "app/command_support.hpp"
 #include "integrations/sqlite/database.hpp"
 #include "integrations/sqlite/token_store.hpp"
 
@@ -15,23 +16,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-int fail(const std::string& reason) {
-    std::cerr << "schwebe: " << reason << '\n';
-    return 1;
-}
-
-/// Opens the configured store and runs `f(store)`; any exception becomes a one-line reason.
-template <class F>
-int with_store(const common::Config& config, F&& f) {
-    try {
-        auto db = sqlite::Database::open(config.get("storage.sqlite_path"));
-        sqlite::SqliteTokenStore store{db};
-        return f(store);
-    } catch (const std::exception& e) {
-        return fail(e.what());
-    }
-}
-
 Json optional_text(const std::optional<std::string>& text) {
     return text ? Json(*text) : Json(nullptr);
 }
@@ -39,7 +23,7 @@ Json optional_text(const std::optional<std::string>& text) {
 }  // namespace
 
 int token_create(const common::Config& config, const std::string& name, bool json) {
-    return with_store(config, [&](sqlite::SqliteTokenStore& store) {
+    return with_store<sqlite::SqliteTokenStore>(config, [&](sqlite::SqliteTokenStore& store) {
         std::string error;
         const auto created = store.create(name, error);
         if (!created) return fail(error);
@@ -61,7 +45,7 @@ int token_create(const common::Config& config, const std::string& name, bool jso
 }
 
 int token_list(const common::Config& config, bool json) {
-    return with_store(config, [&](sqlite::SqliteTokenStore& store) {
+    return with_store<sqlite::SqliteTokenStore>(config, [&](sqlite::SqliteTokenStore& store) {
         const auto tokens = store.list();
         if (json) {
             Json out = Json::array();
@@ -84,7 +68,7 @@ int token_list(const common::Config& config, bool json) {
 }
 
 int token_revoke(const common::Config& config, const std::string& id_or_name) {
-    return with_store(config, [&](sqlite::SqliteTokenStore& store) {
+    return with_store<sqlite::SqliteTokenStore>(config, [&](sqlite::SqliteTokenStore& store) {
         if (!store.revoke(id_or_name)) return fail("no token with id or name '" + id_or_name + "'");
         std::cout << "token " << id_or_name << " revoked\n";
         return 0;

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "common/uuid.hpp"
+#include "lorawan/bytes.hpp"
 
 namespace schwebe::sqlite {
 namespace {
@@ -40,19 +41,12 @@ std::string base64url(std::span<const unsigned char> bytes) {
 
 /// Lower-case hex SHA-256 of the secret.
 std::string sha256_hex(std::string_view secret) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    std::array<std::uint8_t, EVP_MAX_MD_SIZE> digest{};
     unsigned int length = 0;
     if (EVP_Digest(secret.data(), secret.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
         throw std::runtime_error("api tokens: SHA-256 failed");
     }
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(length * 2);
-    for (unsigned int i = 0; i < length; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 15];
-    }
-    return out;
+    return lorawan::to_hex({digest.data(), length});
 }
 
 ApiToken token_from(Statement& row) {

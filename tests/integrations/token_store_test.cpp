@@ -8,6 +8,7 @@
 
 #include "integrations/sqlite/database.hpp"
 #include "integrations/sqlite/token_store.hpp"
+#include "lorawan/bytes.hpp"
 #include "support/sqlite_files.hpp"
 
 using schwebe::sqlite::Database;
@@ -17,16 +18,10 @@ using schwebe::test::TempDir;
 namespace {
 
 std::string sha256_hex(const std::string& text) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    std::array<std::uint8_t, EVP_MAX_MD_SIZE> digest{};
     unsigned int length = 0;
     REQUIRE(EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr) == 1);
-    std::string hex;
-    for (unsigned int i = 0; i < length; ++i) {
-        static constexpr char digits[] = "0123456789abcdef";
-        hex += digits[digest[i] >> 4];
-        hex += digits[digest[i] & 15];
-    }
-    return hex;
+    return schwebe::lorawan::to_hex({digest.data(), length});
 }
 
 }  // namespace
