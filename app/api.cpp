@@ -517,14 +517,13 @@ struct Api::Impl {
         return names;
     }
 
-    Json uplink_json(const sqlite::UplinkSummary& u, const std::map<std::string, std::string>& names) {
+    Json uplink_json(const sqlite::UplinkSummary& u) {
         const Json event = Json::parse(u.event_json, nullptr, false);
         const Json rx = event.is_object() && event.contains("rxInfo") ? event["rxInfo"] : Json::array();
-        const auto name = names.find(u.dev_eui);
         return Json{{"id", u.id},
                     {"time", u.time},
                     {"dev_eui", u.dev_eui},
-                    {"device_name", name == names.end() ? std::string() : name->second},
+                    {"device_name", u.device_name},
                     {"dev_addr", u.dev_addr},
                     {"f_cnt", u.f_cnt},
                     {"f_port", optional_number(u.f_port)},
@@ -545,10 +544,9 @@ struct Api::Impl {
         try {
             const auto fresh = queries.uplinks(200, last_streamed_id);
             if (!fresh.empty()) {
-                const auto names = device_names();
                 // Oldest first, as they happened.
                 for (auto it = fresh.rbegin(); it != fresh.rend(); ++it) {
-                    const std::string data = uplink_json(*it, names).dump(-1, ' ', false, Json::error_handler_t::replace);
+                    const std::string data = uplink_json(*it).dump(-1, ' ', false, Json::error_handler_t::replace);
                     for (const auto& w : streams) {
                         if (auto s = w.lock()) s->send(data);
                     }
@@ -807,10 +805,9 @@ struct Api::Impl {
             const auto after = int_param(request.query, "after", 0, 0, INT64_MAX);
             std::string dev_eui = param(request.query, "dev_eui");
             if (!dev_eui.empty()) dev_eui = eui_in_path(dev_eui, "dev_eui").to_string();
-            const auto names = device_names();
             Json out = Json::array();
             for (const auto& u : queries.uplinks(static_cast<std::size_t>(limit), after, dev_eui)) {
-                out.push_back(uplink_json(u, names));
+                out.push_back(uplink_json(u));
             }
             return reply(json_response(200, Json{{"uplinks", out}}));
         }

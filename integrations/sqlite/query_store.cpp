@@ -126,11 +126,11 @@ std::vector<SpotState> SqliteQueryStore::spots(const std::string& zone) {
 
 std::vector<UplinkSummary> SqliteQueryStore::uplinks(std::size_t limit, std::int64_t after_id,
                                                      const std::string& dev_eui) {
-    auto s = db_.prepare(dev_eui.empty()
-                             ? "SELECT id, time, dev_eui, dev_addr, f_cnt, f_port, dr, frequency, event FROM uplinks "
-                               "WHERE id > ?1 ORDER BY id DESC LIMIT ?2"
-                             : "SELECT id, time, dev_eui, dev_addr, f_cnt, f_port, dr, frequency, event FROM uplinks "
-                               "WHERE id > ?1 AND dev_eui = ?3 ORDER BY id DESC LIMIT ?2");
+    // The device's name comes along (by its primary key), so a reader needs no list of every device.
+    const std::string select =
+        "SELECT u.id, u.time, u.dev_eui, u.dev_addr, u.f_cnt, u.f_port, u.dr, u.frequency, u.event, "
+        "COALESCE(d.name, '') FROM uplinks u LEFT JOIN devices d ON d.dev_eui = u.dev_eui WHERE u.id > ?1";
+    auto s = db_.prepare(select + (dev_eui.empty() ? "" : " AND u.dev_eui = ?3") + " ORDER BY u.id DESC LIMIT ?2");
     s.bind_int64(1, after_id).bind_int64(2, static_cast<std::int64_t>(limit));
     if (!dev_eui.empty()) s.bind_text(3, dev_eui);
     std::vector<UplinkSummary> out;
@@ -145,6 +145,7 @@ std::vector<UplinkSummary> SqliteQueryStore::uplinks(std::size_t limit, std::int
         u.dr = static_cast<std::uint8_t>(s.column_int64(6));
         u.frequency = static_cast<std::uint32_t>(s.column_int64(7));
         u.event_json = s.column_text(8);
+        u.device_name = s.column_text(9);
         out.push_back(std::move(u));
     }
     return out;

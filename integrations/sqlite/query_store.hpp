@@ -62,6 +62,7 @@ struct UplinkSummary {
     std::uint8_t dr = 0;
     std::uint32_t frequency = 0;
     std::string event_json;  ///< the stored ChirpStack `up` event
+    std::string device_name;  ///< empty when the device is no longer registered
 };
 
 struct DeviceState {

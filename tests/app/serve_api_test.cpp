@@ -414,6 +414,7 @@ TEST_CASE("what traffic stored is served: parking counts, readings and their per
     std::size_t events = 0;
     for (std::size_t pos = 0; (pos = stream.received.find("data: ", pos)) != std::string::npos; ++pos) ++events;
     CHECK(events == 3);
+    CHECK(stream.received.find("\"device_name\":\"P-10\"") != std::string::npos);
 
     // Parking: spot 2 was occupied, then free; spot 10 free.
     const Json zones = api.get("/api/parking/zones").json().at("zones");
@@ -459,6 +460,7 @@ TEST_CASE("what traffic stored is served: parking counts, readings and their per
     const Json uplinks = api.get("/api/uplinks?dev_eui=70b3d57ed0000031").json().at("uplinks");
     REQUIRE(uplinks.size() == 2);
     CHECK(uplinks[0].at("f_cnt") == 2);  // newest first
+    CHECK(uplinks[0].at("device_name") == "P-2");
     CHECK(uplinks[0].at("object").at("type") == "heartbeat");
     CHECK(uplinks[1].at("object").at("occupied") == true);
 
